@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs what the tests need beyond the build: Debian's Chromium and ChromeDriver (never a
+# downloaded browser: only Debian's build works on these machines).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+apt_install chromium chromium-driver

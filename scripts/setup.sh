@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what building and running Arobase needs, skipping what is already there:
+# the wasm32 target, trunk, wasm-bindgen-cli (same version as Cargo.lock) and the npm tools
+# (binaryen's wasm-opt, Playwright). Only the package registries are used.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+TRUNK_VERSION=0.21.14
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
+  say "cargo install trunk $TRUNK_VERSION (about 9 minutes)"
+  cargo install trunk --version "$TRUNK_VERSION" --locked
+fi
+
+[ -f Cargo.lock ] || cargo generate-lockfile
+bindgen_version=$(locked_wasm_bindgen_version)
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $bindgen_version" ]; then
+  # No --locked: the CLI's own lock file names a crate version that the registry no longer has.
+  say "cargo install wasm-bindgen-cli $bindgen_version (about 4 minutes)"
+  cargo install wasm-bindgen-cli --version "=$bindgen_version"
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund
+fi

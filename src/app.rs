@@ -1,0 +1,32 @@
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::layout::Shell;
+use crate::i18n::provide_i18n;
+use crate::pages::{
+    about::AboutPage, home::HomePage, not_found::NotFoundPage, question::QuestionPage,
+    questionnaire::QuestionnairePage, results::ResultsPage, settings::SettingsPage,
+    theme::ThemePage,
+};
+
+/// The root component: provides the shared state (language) and maps every route to its page.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_i18n();
+    view! {
+        <Router>
+            <Shell>
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/questionnaire") view=QuestionnairePage/>
+                    <Route path=path!("/questionnaire/:theme") view=ThemePage/>
+                    <Route path=path!("/questionnaire/:theme/:question") view=QuestionPage/>
+                    <Route path=path!("/resultats") view=ResultsPage/>
+                    <Route path=path!("/reglages") view=SettingsPage/>
+                    <Route path=path!("/a-propos") view=AboutPage/>
+                </Routes>
+            </Shell>
+        </Router>
+    }
+}

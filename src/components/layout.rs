@@ -1,0 +1,38 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::i18n::use_i18n;
+
+/// The frame around every page: a skip link, the header, the page itself in `<main>`, and the
+/// navigation at the bottom where a thumb reaches it on a phone.
+#[component]
+pub fn Shell(children: Children) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <a class="skip-link" href="#contenu">{move || i18n.t().skip_to_content}</a>
+        <header class="app-header">
+            <A href="/" attr:class="brand">
+                <span class="brand-mark" aria-hidden="true">"@"</span>
+                <span class="brand-name">{move || i18n.t().app_name}</span>
+            </A>
+            <span class="tagline">{move || i18n.t().tagline}</span>
+        </header>
+        <main id="contenu" class="page">{children()}</main>
+        <MainNav/>
+    }
+}
+
+#[component]
+fn MainNav() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <nav class="main-nav" aria-label=move || i18n.t().nav_label>
+            <ul>
+                <li><A href="/" exact=true>{move || i18n.t().nav_home}</A></li>
+                <li><A href="/questionnaire">{move || i18n.t().nav_questionnaire}</A></li>
+                <li><A href="/resultats">{move || i18n.t().nav_results}</A></li>
+                <li><A href="/reglages">{move || i18n.t().nav_settings}</A></li>
+            </ul>
+        </nav>
+    }
+}

@@ -1,0 +1,22 @@
+use leptos::html::H1;
+use leptos::prelude::*;
+
+use crate::i18n::use_i18n;
+
+/// The page's `<h1>`. It also names the browser tab (RGAA asks for a relevant title per page) and
+/// takes the keyboard focus when the page appears, so screen-reader users hear where they landed
+/// after a client-side navigation instead of silence.
+#[component]
+pub fn PageHeading(#[prop(into)] title: Signal<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let heading = NodeRef::<H1>::new();
+    Effect::new(move |_| {
+        document().set_title(&format!("{} — {}", title.get(), i18n.t().app_name));
+    });
+    Effect::new(move |_| {
+        if let Some(element) = heading.get() {
+            let _ = element.focus();
+        }
+    });
+    view! { <h1 node_ref=heading tabindex="-1">{title}</h1> }
+}

@@ -1,0 +1,6 @@
+//! Entry point of the WebAssembly app: Trunk builds this binary and calls `main` on load.
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(arobase::App);
+}

@@ -1,0 +1,10 @@
+//! One component per route; `app.rs` maps paths to them.
+
+pub mod about;
+pub mod home;
+pub mod not_found;
+pub mod question;
+pub mod questionnaire;
+pub mod results;
+pub mod settings;
+pub mod theme;
