@@ -4,16 +4,19 @@ use leptos_router::path;
 
 use crate::components::layout::Shell;
 use crate::i18n::provide_i18n;
+use crate::stores::provide_local_store;
 use crate::pages::{
     about::AboutPage, home::HomePage, not_found::NotFoundPage, question::QuestionPage,
     questionnaire::QuestionnairePage, results::ResultsPage, settings::SettingsPage,
     theme::ThemePage,
 };
 
-/// The root component: provides the shared state (language) and maps every route to its page.
+/// The root component: provides the shared state (what the phone holds, the language) and maps
+/// every route to its page.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_i18n();
+    let store = provide_local_store();
+    provide_i18n(store.settings.with_untracked(|s| s.lang));
     view! {
         <Router>
             <Shell>

@@ -1,13 +1,16 @@
 //! Arobase, the app: a Leptos client-side (CSR) application compiled to WebAssembly.
 //!
 //! Folders follow their role: `pages/` holds one component per route, `components/` the pieces they
-//! share, `i18n/` the typed French/English catalogue. Domain rules (questionnaire, scoring) live in
+//! share, `i18n/` the typed French/English catalogue,
+//! `stores/` what the phone keeps (localStorage) and `flow` the order of questions. Domain rules (questionnaire, scoring) live in
 //! the `diagnostic` crate, never here.
 
 mod app;
 pub mod components;
+pub mod flow;
 pub mod i18n;
 pub mod pages;
+pub mod stores;
 
 pub use app::App;
 

@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::components::save_status::SaveStatus;
+use crate::components::storage_notices::StorageNotices;
 use crate::i18n::use_i18n;
 
 /// The frame around every page: a skip link, the header, the page itself in `<main>`, and the
@@ -17,7 +19,11 @@ pub fn Shell(children: Children) -> impl IntoView {
             </A>
             <span class="tagline">{move || i18n.t().tagline}</span>
         </header>
-        <main id="contenu" class="page">{children()}</main>
+        <main id="contenu" class="page">
+            <StorageNotices/>
+            {children()}
+            <SaveStatus/>
+        </main>
         <MainNav/>
     }
 }

@@ -2,3 +2,6 @@
 
 pub mod layout;
 pub mod page_heading;
+pub mod save_status;
+pub mod storage_notices;
+pub mod theme_list;

@@ -6,30 +6,13 @@ mod fr;
 
 use leptos::prelude::*;
 
-/// The interface language. French first: it is the default and the language of the content's source.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    Fr,
-    En,
-}
+pub use diagnostic::Lang;
 
-impl Lang {
-    pub const ALL: [Lang; 2] = [Lang::Fr, Lang::En];
-
-    /// BCP 47 code, for `<html lang>` and `hreflang`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Fr => "fr",
-            Lang::En => "en",
-        }
-    }
-
-    pub fn texts(self) -> &'static Texts {
-        match self {
-            Lang::Fr => &fr::TEXTS,
-            Lang::En => &en::TEXTS,
-        }
+/// The catalogue of `lang`.
+pub fn texts(lang: Lang) -> &'static Texts {
+    match lang {
+        Lang::Fr => &fr::TEXTS,
+        Lang::En => &en::TEXTS,
     }
 }
 
@@ -47,19 +30,69 @@ pub struct Texts {
     pub home_title: &'static str,
     pub home_intro: &'static str,
     pub home_start: &'static str,
+    pub home_resume: &'static str,
+    pub home_done: &'static str,
+    pub town_label: &'static str,
+    pub town_hint: &'static str,
+    pub town_title_prefix: &'static str,
+    pub themes_heading: &'static str,
+    pub answered_of: &'static str,
     pub questionnaire_title: &'static str,
     pub questionnaire_intro: &'static str,
-    pub theme_title: &'static str,
-    pub question_title: &'static str,
+    pub theme_questions: &'static str,
+    pub theme_not_found: &'static str,
+    pub question_not_found: &'static str,
+    pub unanswered: &'static str,
+    pub question_label: &'static str,
+    pub of: &'static str,
+    pub progress_label: &'static str,
+    pub help_toggle: &'static str,
+    pub comment_label: &'static str,
+    pub comment_hint: &'static str,
+    pub clear_answer: &'static str,
+    pub previous: &'static str,
+    pub next: &'static str,
+    pub next_unanswered: &'static str,
+    pub back_to_theme: &'static str,
     pub back_to_questionnaire: &'static str,
+    pub all_answered: &'static str,
+    pub saved: &'static str,
+    pub save_failed_quota: &'static str,
+    pub save_failed_unavailable: &'static str,
+    pub save_failed_protected: &'static str,
+    pub notice_recovered: &'static str,
+    pub notice_untouched: &'static str,
+    pub notice_newer: &'static str,
+    pub notice_retired: &'static str,
+    pub dismiss: &'static str,
     pub results_title: &'static str,
     pub results_intro: &'static str,
+    pub results_level: &'static str,
+    pub results_completeness: &'static str,
+    pub results_themes: &'static str,
+    pub results_axes: &'static str,
+    pub results_dont_know: &'static str,
     pub settings_title: &'static str,
     pub settings_language: &'static str,
     pub language_name: &'static str,
+    pub storage_heading: &'static str,
+    pub storage_persisted: &'static str,
+    pub storage_persisted_yes: &'static str,
+    pub storage_persisted_no: &'static str,
+    pub storage_persisted_unknown: &'static str,
+    pub storage_used: &'static str,
+    pub storage_quota: &'static str,
+    pub erase_heading: &'static str,
+    pub erase_explain: &'static str,
+    pub erase_button: &'static str,
+    pub erase_confirm: &'static str,
+    pub erase_cancel: &'static str,
+    pub erase_question: &'static str,
+    pub erase_done: &'static str,
     pub about_title: &'static str,
     pub about_text: &'static str,
     pub about_version: &'static str,
+    pub about_content_version: &'static str,
     pub about_privacy: &'static str,
     pub not_found_title: &'static str,
     pub not_found_text: &'static str,
@@ -75,15 +108,20 @@ pub struct I18n {
 impl I18n {
     /// The catalogue of the current language (reactive: read inside a closure or a view).
     pub fn t(&self) -> &'static Texts {
-        self.lang.get().texts()
+        texts(self.lang.get())
+    }
+
+    /// The current language (reactive).
+    pub fn lang(&self) -> Lang {
+        self.lang.get()
     }
 }
 
 /// Installs the language context and keeps `<html lang>` in step with it, which screen readers use
 /// to choose their voice.
-pub fn provide_i18n() -> I18n {
+pub fn provide_i18n(initial: Lang) -> I18n {
     let i18n = I18n {
-        lang: RwSignal::new(Lang::default()),
+        lang: RwSignal::new(initial),
     };
     Effect::new(move |_| {
         let code = i18n.lang.get().code();
@@ -104,10 +142,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_language_has_a_distinct_name_and_code() {
-        let names: Vec<_> = Lang::ALL.iter().map(|l| l.texts().language_name).collect();
-        let codes: Vec<_> = Lang::ALL.iter().map(|l| l.code()).collect();
+    fn every_language_has_its_own_catalogue() {
+        let names: Vec<_> = Lang::ALL.iter().map(|l| texts(*l).language_name).collect();
         assert_eq!(names, ["Français", "English"]);
-        assert_eq!(codes, ["fr", "en"]);
+    }
+
+    /// Both catalogues fill every field (the struct guarantees that) with real text: no empty
+    /// string, and never the same entry left untranslated by mistake in bulk.
+    #[test]
+    fn no_catalogue_string_is_empty() {
+        for (name, source) in [("fr.rs", include_str!("fr.rs")), ("en.rs", include_str!("en.rs"))] {
+            let entries: Vec<&str> = source.lines().filter(|l| l.contains(": \"")).collect();
+            assert!(entries.len() > 50, "{name}: {} entries", entries.len());
+            for line in entries {
+                assert!(!line.trim_end().ends_with(": \"\","), "{name}: empty string in `{line}`");
+            }
+        }
+        assert_ne!(texts(Lang::Fr).saved, texts(Lang::En).saved);
     }
 }

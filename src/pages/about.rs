@@ -15,6 +15,8 @@ pub fn AboutPage() -> impl IntoView {
         <dl class="facts">
             <dt>{move || i18n.t().about_version}</dt>
             <dd data-testid="app-version">{APP_VERSION}</dd>
+            <dt>{move || i18n.t().about_content_version}</dt>
+            <dd data-testid="content-version">{diagnostic::CONTENT_VERSION}</dd>
         </dl>
     }
 }

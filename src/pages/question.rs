@@ -1,18 +1,145 @@
+use diagnostic::{questionnaire, Question};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::page_heading::PageHeading;
+use crate::flow::{locate, neighbours, next_unanswered, Place};
 use crate::i18n::use_i18n;
+use crate::stores::browser::mark_tap;
+use crate::stores::use_local_store;
 
-/// One question (`/questionnaire/:theme/:question`): a deep link an official can return to.
+/// One question (`/questionnaire/:theme/:question`): a deep link an official can come back to.
+/// Rebuilt whenever the route's parameters change, so focus moves to the new question.
 #[component]
 pub fn QuestionPage() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
-    let question = move || params.read().get("question").unwrap_or_default();
+    let route = Memo::new(move |_| {
+        let p = params.read();
+        (p.get("theme").unwrap_or_default(), p.get("question").unwrap_or_default())
+    });
+    move || {
+        let (theme, question) = route.get();
+        match locate(questionnaire(), &theme, &question) {
+            Some(place) => view! { <QuestionScreen place=place/> }.into_any(),
+            None => view! {
+                <PageHeading title=Signal::derive(move || i18n.t().not_found_title.to_string())/>
+                <p>{move || i18n.t().question_not_found}</p>
+                <p><A href="/questionnaire">{move || i18n.t().back_to_questionnaire}</A></p>
+            }
+            .into_any(),
+        }
+    }
+}
+
+#[component]
+fn QuestionScreen(place: Place<'static>) -> impl IntoView {
+    let i18n = use_i18n();
+    let store = use_local_store();
+    let question = place.question;
+    store.set_last_question(&question.id);
+    let total = place.theme.questions.len();
+    let position = place.index + 1;
+    let (previous, next) = neighbours(questionnaire(), &question.id);
+    let next_open = move || {
+        store.campaign.with(|c| {
+            next_unanswered(questionnaire(), Some(&question.id), |id| c.answers.contains_key(id))
+                .map(|p| p.href())
+        })
+    };
     view! {
-        <PageHeading title=Signal::derive(move || format!("{} : {}", i18n.t().question_title, question()))/>
-        <A href="/questionnaire">{move || i18n.t().back_to_questionnaire}</A>
+        <p class="question-position">
+            <A href=format!("/questionnaire/{}", place.theme.id)>
+                {move || place.theme.title.get(i18n.lang()).to_string()}
+            </A>
+            " · "
+            <span data-testid="question-position">
+                {move || format!("{} {position} {} {total}", i18n.t().question_label, i18n.t().of)}
+            </span>
+        </p>
+        <progress class="theme-progress-bar" max=total value=position aria-label=move || i18n.t().progress_label></progress>
+        <form class="question" on:submit=|ev| ev.prevent_default()>
+            <fieldset class="choice-group">
+                <legend>
+                    <PageHeading title=Signal::derive(move || question.text.get(i18n.lang()).to_string())/>
+                </legend>
+                <details class="help">
+                    <summary>{move || i18n.t().help_toggle}</summary>
+                    <p>{move || question.help.get(i18n.lang()).to_string()}</p>
+                </details>
+                <AnswerChoices question=question/>
+            </fieldset>
+            <CommentField question=question/>
+            <Show when=move || store.answer(&question.id).is_some()>
+                <button type="button" class="button button-quiet" on:click=move |_| store.clear(&question.id)>
+                    {move || i18n.t().clear_answer}
+                </button>
+            </Show>
+        </form>
+        <nav class="question-nav" aria-label=move || i18n.t().question_label>
+            {previous.map(|p| view! { <A href=p.href() attr:class="button" attr:rel="prev">{move || i18n.t().previous}</A> })}
+            {next.map(|p| view! { <A href=p.href() attr:class="button button-primary" attr:rel="next">{move || i18n.t().next}</A> })}
+            {move || match next_open() {
+                Some(href) => view! { <A href=href attr:class="button">{i18n.t().next_unanswered}</A> }.into_any(),
+                None => view! { <p class="all-answered"><A href="/resultats">{i18n.t().all_answered}</A></p> }.into_any(),
+            }}
+        </nav>
+    }
+}
+
+/// The options as real radio buttons: arrow keys move between them, each change is saved at once.
+#[component]
+fn AnswerChoices(question: &'static Question) -> impl IntoView {
+    let i18n = use_i18n();
+    let store = use_local_store();
+    let chosen = Memo::new(move |_| store.answer(&question.id).map(|a| a.option));
+    question
+        .answers
+        .iter()
+        .map(|option| {
+            let id = format!("{}--{}", question.id, option.id);
+            view! {
+                <label class="choice choice-large" for=id.clone()>
+                    <input
+                        type="radio"
+                        id=id.clone()
+                        name=question.id.clone()
+                        value=option.id.clone()
+                        prop:checked=move || chosen.get().as_deref() == Some(option.id.as_str())
+                        on:change=move |_| {
+                            mark_tap();
+                            store.choose(&question.id, &option.id);
+                        }
+                    />
+                    <span>{move || option.label.get(i18n.lang()).to_string()}</span>
+                </label>
+            }
+        })
+        .collect_view()
+}
+
+#[component]
+fn CommentField(question: &'static Question) -> impl IntoView {
+    let i18n = use_i18n();
+    let store = use_local_store();
+    let id = format!("{}--commentaire", question.id);
+    let hint_id = format!("{id}-aide");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{move || i18n.t().comment_label}</label>
+            <textarea
+                id=id
+                rows="3"
+                maxlength="2000"
+                aria-describedby=hint_id.clone()
+                prop:disabled=move || store.answer(&question.id).is_none()
+                // Set once: the screen is rebuilt per question, and re-setting the value while
+                // the user types would fight their caret.
+                prop:value=store.answer(&question.id).and_then(|a| a.comment).unwrap_or_default()
+                on:input=move |ev| store.set_comment(&question.id, &event_target_value(&ev))
+            ></textarea>
+            <p id=hint_id class="hint">{move || i18n.t().comment_hint}</p>
+        </div>
     }
 }

@@ -1,0 +1,317 @@
+//! The reactive store of what this phone holds: settings and the current campaign's answers.
+//!
+//! Every change is written to localStorage **before** the signals change, inside the same event
+//! handler as the tap: there is no save button and no debounce, so the last tap cannot be lost.
+//! When a write fails (storage full), the signals keep the last persisted state — the screen
+//! shows what is really saved — and the failure is shown to the user.
+
+use diagnostic::{questionnaire, Answers, Lang};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::browser::{self, StorageStatus, WriteError};
+use super::schema::{
+    backup_key, campaign_key, parse_campaign, parse_settings, CampaignDoc, Damage,
+    Operation, Settings, StoredAnswer, SETTINGS_KEY,
+};
+
+/// The state of the last write, shown quietly on screen and announced to screen readers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SaveState {
+    /// Nothing changed since the page opened.
+    Idle,
+    /// The last change is on the phone.
+    Saved,
+    /// The last change is **not** on the phone.
+    Failed(SaveFailure),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SaveFailure {
+    QuotaExceeded,
+    Unavailable(String),
+    /// Writing would overwrite data that could not be backed up first.
+    Protected,
+}
+
+impl From<WriteError> for SaveFailure {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::QuotaExceeded => SaveFailure::QuotaExceeded,
+            WriteError::Unavailable(reason) => SaveFailure::Unavailable(reason),
+        }
+    }
+}
+
+/// Something the user must be told about what was found in storage.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// A document could not be read as it was; its raw text was kept under `backup`.
+    Recovered { backup: String, damage: Damage },
+    /// A document could not be read and could not be backed up either: it is left untouched and
+    /// nothing is written over it.
+    Untouched { key: String, damage: Damage },
+    /// Answers the new questionnaire version could not carry over (kept aside, listed).
+    Retired { count: usize },
+}
+
+/// The shared store; cheap to copy (signals are handles).
+#[derive(Clone, Copy)]
+pub struct LocalStore {
+    pub settings: RwSignal<Settings>,
+    pub campaign: RwSignal<CampaignDoc>,
+    pub save_state: RwSignal<SaveState>,
+    pub notices: RwSignal<Vec<Notice>>,
+    pub storage_status: RwSignal<StorageStatus>,
+    /// Keys that must not be overwritten (unreadable and not backed up).
+    protected: StoredValue<Vec<String>>,
+}
+
+impl LocalStore {
+    /// Reads everything from localStorage, repairing and backing up what it must.
+    pub fn load() -> Self {
+        let mut notices = Vec::new();
+        let mut protected = Vec::new();
+        let now = browser::now_ms();
+
+        let settings = match browser::read_raw(SETTINGS_KEY) {
+            None => None,
+            Some(raw) => match parse_settings(&raw) {
+                Ok(settings) => Some(settings),
+                Err(damage) => {
+                    keep_damaged(SETTINGS_KEY, &raw, damage, now, &mut notices, &mut protected);
+                    None
+                }
+            },
+        };
+        let settings = settings.unwrap_or_else(|| {
+            let settings = Settings::new(browser::uuid_v7(), default_campaign_id(now));
+            if !protected.iter().any(|k| k == SETTINGS_KEY) {
+                let _ = browser::write_json(SETTINGS_KEY, &settings);
+            }
+            settings
+        });
+
+        let key = campaign_key(&settings.current_campaign);
+        let current = questionnaire();
+        let fresh = || CampaignDoc::new(settings.current_campaign.clone(), current.version.clone(), now);
+        let campaign = match browser::read_raw(&key) {
+            None => fresh(),
+            Some(raw) => {
+                let loaded = parse_campaign(&raw, current);
+                let rewrite = loaded.upgraded || loaded.damage.is_some();
+                let mut safe_to_rewrite = true;
+                if let Some(damage) = loaded.damage {
+                    safe_to_rewrite = keep_damaged(&key, &raw, damage, now, &mut notices, &mut protected);
+                } else if rewrite {
+                    // An upgrade rewrites the key: keep the original text until the user erases it.
+                    safe_to_rewrite = browser::write_raw(&backup_key(&key, now), &raw).is_ok();
+                    if !safe_to_rewrite {
+                        protected.push(key.clone());
+                    }
+                }
+                let doc = loaded.doc.unwrap_or_else(fresh);
+                if !doc.retired.is_empty() {
+                    notices.push(Notice::Retired { count: doc.retired.len() });
+                }
+                if rewrite && safe_to_rewrite {
+                    let _ = browser::write_json(&key, &doc);
+                }
+                doc
+            }
+        };
+
+        LocalStore {
+            settings: RwSignal::new(settings),
+            campaign: RwSignal::new(campaign),
+            save_state: RwSignal::new(SaveState::Idle),
+            notices: RwSignal::new(notices),
+            storage_status: RwSignal::new(StorageStatus::default()),
+            protected: StoredValue::new(protected),
+        }
+    }
+
+    /// The answer to `question` in the current campaign (reactive).
+    pub fn answer(&self, question: &str) -> Option<StoredAnswer> {
+        self.campaign.with(|c| c.answers.get(question).cloned())
+    }
+
+    /// The answers in the domain crate's form, for scoring (reactive).
+    pub fn answers(&self) -> Answers {
+        self.campaign.with(CampaignDoc::domain_answers)
+    }
+
+    /// Number of answered questions among `ids` (reactive).
+    pub fn answered_count<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> usize {
+        self.campaign.with(|c| ids.into_iter().filter(|id| c.answers.contains_key(*id)).count())
+    }
+
+    /// The user picked `option` for `question`.
+    pub fn choose(&self, question: &str, option: &str) {
+        let comment = self
+            .campaign
+            .with_untracked(|c| c.answers.get(question).and_then(|a| a.comment.clone()));
+        self.record(question, Some(option.to_string()), comment);
+    }
+
+    /// The user edited the comment of an answered question.
+    pub fn set_comment(&self, question: &str, comment: &str) {
+        let Some(answer) = self.campaign.with_untracked(|c| c.answers.get(question).cloned()) else {
+            return;
+        };
+        let comment = Some(comment.to_string()).filter(|c| !c.trim().is_empty());
+        if comment != answer.comment {
+            self.record(question, Some(answer.option), comment);
+        }
+    }
+
+    /// The user removed their answer to `question`.
+    pub fn clear(&self, question: &str) {
+        self.record(question, None, None);
+    }
+
+    fn record(&self, question: &str, option: Option<String>, comment: Option<String>) {
+        let (device, campaign_id) = self
+            .settings
+            .with_untracked(|s| (s.device_id.clone(), s.current_campaign.clone()));
+        let op = Operation {
+            id: browser::uuid_v7(),
+            device,
+            campaign: campaign_id.clone(),
+            question: question.to_string(),
+            option,
+            comment,
+            time_ms: browser::now_ms(),
+        };
+        let mut next = self.campaign.get_untracked();
+        next.apply(op);
+        match self.write(&campaign_key(&campaign_id), &next) {
+            Ok(()) => {
+                browser::measure_persisted();
+                self.campaign.set(next);
+                self.save_state.set(SaveState::Saved);
+                self.ensure_persistence_requested();
+            }
+            Err(failure) => {
+                // Re-render from what is really stored, so the screen never shows an unsaved answer.
+                self.campaign.update(|_| ());
+                self.save_state.set(SaveState::Failed(failure));
+            }
+        }
+    }
+
+    fn write<T: serde::Serialize>(&self, key: &str, value: &T) -> Result<(), SaveFailure> {
+        if self.protected.with_value(|p| p.iter().any(|k| k == key)) {
+            return Err(SaveFailure::Protected);
+        }
+        browser::write_json(key, value).map_err(SaveFailure::from)
+    }
+
+    fn update_settings(&self, change: impl FnOnce(&mut Settings)) {
+        let mut next = self.settings.get_untracked();
+        change(&mut next);
+        if next == self.settings.get_untracked() {
+            return;
+        }
+        match self.write(SETTINGS_KEY, &next) {
+            Ok(()) => self.settings.set(next),
+            Err(failure) => {
+                self.settings.update(|_| ());
+                self.save_state.set(SaveState::Failed(failure));
+            }
+        }
+    }
+
+    pub fn set_lang(&self, lang: Lang) {
+        self.update_settings(|s| s.lang = lang);
+    }
+
+    pub fn set_town_name(&self, name: &str) {
+        let name = name.trim().to_string();
+        self.update_settings(|s| s.town_name = name);
+    }
+
+    /// Remembers the question on screen, so « Reprendre » comes back to it.
+    pub fn set_last_question(&self, question: &str) {
+        self.update_settings(|s| s.last_question = Some(question.to_string()));
+    }
+
+    /// At the first answer, asks the browser to keep the data (then shows the result in Réglages).
+    fn ensure_persistence_requested(&self) {
+        if self.settings.with_untracked(|s| s.persistence_requested) {
+            return;
+        }
+        self.update_settings(|s| s.persistence_requested = true);
+        let store = *self;
+        spawn_local(async move {
+            browser::request_persistence().await;
+            store.refresh_storage_status();
+        });
+    }
+
+    /// Reads the browser's storage status (persistence, usage) into `storage_status`.
+    pub fn refresh_storage_status(&self) {
+        let status = self.storage_status;
+        spawn_local(async move {
+            status.set(browser::storage_status().await);
+        });
+    }
+
+    /// Bytes used by Arobase's own keys in localStorage.
+    pub fn own_bytes(&self) -> usize {
+        browser::own_keys().iter().map(|(_, size)| size).sum()
+    }
+
+    /// Erases every Arobase key on this phone and starts afresh.
+    pub fn erase_all(&self) {
+        browser::remove_own_keys();
+        let fresh = LocalStore::load();
+        self.settings.set(fresh.settings.get_untracked());
+        self.campaign.set(fresh.campaign.get_untracked());
+        self.notices.set(Vec::new());
+        self.protected.set_value(Vec::new());
+        self.save_state.set(SaveState::Idle);
+        self.refresh_storage_status();
+    }
+}
+
+/// Backs up the raw text of a damaged document; returns whether the key may now be rewritten.
+fn keep_damaged(
+    key: &str,
+    raw: &str,
+    damage: Damage,
+    now: f64,
+    notices: &mut Vec<Notice>,
+    protected: &mut Vec<String>,
+) -> bool {
+    let backup = backup_key(key, now);
+    match browser::write_raw(&backup, raw) {
+        Ok(()) => {
+            notices.push(Notice::Recovered { backup, damage });
+            true
+        }
+        Err(_) => {
+            notices.push(Notice::Untouched { key: key.to_string(), damage });
+            protected.push(key.to_string());
+            false
+        }
+    }
+}
+
+/// A campaign is a yearly diagnostic; its id is the year it started.
+fn default_campaign_id(now_ms: f64) -> String {
+    let year = js_sys::Date::new(&now_ms.into()).get_full_year();
+    year.to_string()
+}
+
+/// Loads the store once at the root and shares it with every page.
+pub fn provide_local_store() -> LocalStore {
+    let store = LocalStore::load();
+    store.refresh_storage_status();
+    provide_context(store);
+    store
+}
+
+pub fn use_local_store() -> LocalStore {
+    expect_context::<LocalStore>()
+}

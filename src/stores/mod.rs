@@ -1,0 +1,11 @@
+//! State that outlives a page: the answers and settings kept on the phone.
+//!
+//! `schema` is the pure storage format (tested natively); `browser` is the thin layer over
+//! `localStorage` and other browser APIs; `local` is the reactive store the pages share through
+//! context.
+
+pub mod browser;
+pub mod local;
+pub mod schema;
+
+pub use local::{provide_local_store, use_local_store, LocalStore, Notice, SaveFailure, SaveState};
