@@ -2,6 +2,7 @@
 
 pub mod layout;
 pub mod page_heading;
+pub mod results;
 pub mod save_status;
 pub mod storage_notices;
 pub mod theme_list;

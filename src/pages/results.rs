@@ -1,40 +1,135 @@
-use diagnostic::{questionnaire, score, Localized, ScoreLine};
+use diagnostic::{questionnaire, score, Localized, ScoreLine, Target};
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 use crate::components::page_heading::PageHeading;
+use crate::components::results::action_plan::ActionPlan;
+use crate::components::results::campaign::{format_date, CampaignActions, ExportButtons};
+use crate::components::results::explain::ExplainScore;
+use crate::components::results::radar::{RadarAxis, RadarChart};
+use crate::flow::question_href;
 use crate::i18n::use_i18n;
 use crate::stores::use_local_store;
 
-/// Résultats: the @ level, the completeness, and the scores per theme and per axis, computed on
-/// the phone by the domain crate (so they work offline and match the server exactly).
+/// Below this share of answered questions, results are shown as provisional.
+const COMPLETE_ENOUGH: f64 = 0.8;
+
+/// Résultats: the town on the four Villes Internet axes, its @ level, what to find out, why each
+/// score is what it is, the action plan, validation and the report. Everything is computed on the
+/// phone by the domain crate, so it works offline and matches the server exactly.
 #[component]
 pub fn ResultsPage() -> impl IntoView {
     let i18n = use_i18n();
     let store = use_local_store();
-    let scores = Memo::new(move |_| score(questionnaire(), &store.answers()));
+    let answers = Memo::new(move |_| store.answers());
+    let scores = Memo::new(move |_| answers.with(|a| score(questionnaire(), a)));
+    let previous = Memo::new(move |_| {
+        store.previous_campaign().map(|doc| score(questionnaire(), &doc.domain_answers()))
+    });
     let any = move || store.campaign.with(|c| !c.answers.is_empty());
+    let title = Signal::derive(move || {
+        let town = store.settings.with(|s| s.town_name.clone());
+        match town.is_empty() {
+            true => i18n.t().results_title.to_string(),
+            false => format!("{} — {town}", i18n.t().results_title),
+        }
+    });
+    let radar_axes = Signal::derive(move || {
+        let previous = previous.get();
+        scores.with(|s| {
+            s.axes
+                .iter()
+                .map(|line| RadarAxis {
+                    title: axis_title(&line.id, i18n.lang()),
+                    score: line.score,
+                    previous: previous.as_ref().and_then(|p| p.axes.iter().find(|a| a.id == line.id)).map(|a| a.score),
+                })
+                .collect()
+        })
+    });
     view! {
-        <PageHeading title=Signal::derive(move || i18n.t().results_title.to_string())/>
-        <Show when=any fallback=move || view! { <p>{move || i18n.t().results_intro}</p> }>
+        <PageHeading title=title/>
+        <Show when=any fallback=move || view! {
+            <p>{move || i18n.t().results_intro}</p>
+            <A href="/questionnaire" attr:class="button button-primary">{move || i18n.t().home_start}</A>
+        }>
+            <p class="report-meta">
+                {move || format!("{} {}", i18n.t().results_campaign, store.campaign.with(|c| c.id.clone()))}
+                <span class="print-only">{move || format!(" · {} {}", i18n.t().report_date, format_date(js_sys::Date::now(), i18n.lang().code()))}</span>
+            </p>
+            <LevelSummary scores=scores/>
+            <div class="results-grid">
+                <div><RadarChart axes=radar_axes/></div>
+                <ScoreTable
+                    caption=Signal::derive(move || i18n.t().results_themes)
+                    lines=Signal::derive(move || scores.get().themes)
+                    title=theme_title
+                />
+            </div>
+            <ToFindOut dont_know=Signal::derive(move || scores.get().dont_know)/>
+            <section aria-labelledby="comprendre" class="no-print">
+                <h2 id="comprendre">{move || i18n.t().explain_title}</h2>
+                {questionnaire().axes.iter().map(|axis| view! {
+                    <ExplainScore target=Target::Axis(axis.id.clone()) title=Signal::derive(move || axis.title.get(i18n.lang()).to_string()) answers=answers/>
+                }).collect_view()}
+                {questionnaire().themes.iter().map(|theme| view! {
+                    <ExplainScore target=Target::Theme(theme.id.clone()) title=Signal::derive(move || theme.title.get(i18n.lang()).to_string()) answers=answers/>
+                }).collect_view()}
+            </section>
+            <ActionPlan answers=answers/>
+            <CampaignActions/>
+            <ExportButtons scores=scores/>
+        </Show>
+    }
+}
+
+fn axis_title(id: &str, lang: diagnostic::Lang) -> String {
+    questionnaire().axis(id).map_or(id.to_string(), |a| a.title.get(lang).to_string())
+}
+
+fn theme_title(id: &str) -> Option<&'static Localized> {
+    questionnaire().theme(id).map(|t| &t.title)
+}
+
+#[component]
+fn LevelSummary(scores: Memo<diagnostic::Scores>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="level" data-testid="level-summary">
+            <p class="level-at" data-testid="level">
+                {move || scores.with(|s| format!("{} @", s.level.at))}
+                <span class="level-label">{move || scores.with(|s| s.level.label.get(i18n.lang()).to_string())}</span>
+            </p>
+            <p>{move || scores.with(|s| s.level.interpretation.get(i18n.lang()).to_string())}</p>
+            <p class="hint">{move || questionnaire().notice.get(i18n.lang()).to_string()}</p>
             <dl class="facts">
-                <dt>{move || i18n.t().results_level}</dt>
-                <dd data-testid="level">
-                    {move || scores.with(|s| format!("{} @ — {}", s.level.at, s.level.label.get(i18n.lang())))}
-                </dd>
                 <dt>{move || i18n.t().results_completeness}</dt>
                 <dd data-testid="completeness">{move || scores.with(|s| format!("{:.0} %", s.completeness * 100.0))}</dd>
             </dl>
-            <p>{move || scores.with(|s| s.level.interpretation.get(i18n.lang()).to_string())}</p>
-            <ScoreTable
-                caption=Signal::derive(move || i18n.t().results_themes)
-                lines=Signal::derive(move || scores.get().themes)
-                title=|id| questionnaire().theme(id).map(|t| &t.title)
-            />
-            <ScoreTable
-                caption=Signal::derive(move || i18n.t().results_axes)
-                lines=Signal::derive(move || scores.get().axes)
-                title=|id| questionnaire().axis(id).map(|a| &a.title)
-            />
+            <Show when=move || scores.with(|s| s.completeness < COMPLETE_ENOUGH)>
+                <p class="alert alert-warning" role="note">{move || i18n.t().results_low_completeness}</p>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn ToFindOut(dont_know: Signal<Vec<String>>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <Show when=move || !dont_know.with(Vec::is_empty)>
+            <section aria-labelledby="a-verifier" class="no-print">
+                <h2 id="a-verifier">{move || i18n.t().results_to_find_out}</h2>
+                <p>{move || i18n.t().results_to_find_out_intro}</p>
+                <ul data-testid="to-find-out">
+                    {move || dont_know.get().into_iter().filter_map(|id| {
+                        let q = questionnaire();
+                        let question = q.question(&id)?;
+                        let theme = q.theme_of(&id)?;
+                        Some(view! { <li><A href=question_href(&theme.id, &id)>{question.text.get(i18n.lang()).to_string()}</A></li> })
+                    }).collect_view()}
+                </ul>
+            </section>
         </Show>
     }
 }
@@ -55,15 +150,16 @@ fn ScoreTable(
                 view! {
                     <tr>
                         <th scope="row">{name}</th>
-                        <td>{format!("{:.0} / 100", line.score)}</td>
+                        <td><meter min="0" max="100" value=line.score aria-hidden="true"></meter> {format!("{:.0}", line.score)}</td>
                     </tr>
                 }
             })
             .collect_view()
     };
     view! {
-        <table class="score-table">
+        <table class="score-table" data-testid="theme-table">
             <caption>{caption}</caption>
+            <thead><tr><th scope="col">{move || i18n.t().results_theme}</th><th scope="col">{move || i18n.t().results_score}</th></tr></thead>
             <tbody>{rows}</tbody>
         </table>
     }

@@ -11,9 +11,12 @@ use leptos::task::spawn_local;
 
 use super::browser::{self, StorageStatus, WriteError};
 use super::schema::{
-    backup_key, campaign_key, parse_campaign, parse_settings, CampaignDoc, Damage,
-    Operation, Settings, StoredAnswer, SETTINGS_KEY,
+    backup_key, campaign_key, campaign_of_key, parse_campaign, parse_settings, CampaignDoc,
+    Damage, Operation, PlanItem, PlanStatus, Settings, Snapshot, StoredAnswer, SETTINGS_KEY,
 };
+
+/// How many priorities a town picks (SELFIE: two or three).
+pub const MAX_PRIORITIES: usize = 3;
 
 /// The state of the last write, shown quietly on screen and announced to screen readers.
 #[derive(Debug, Clone, PartialEq)]
@@ -183,21 +186,133 @@ impl LocalStore {
             comment,
             time_ms: browser::now_ms(),
         };
+        let saved = self.change_campaign(|doc| doc.apply(op));
+        if saved {
+            browser::measure_persisted();
+            self.ensure_persistence_requested();
+        }
+    }
+
+    /// Applies `change` to a copy of the current campaign and writes it; the signal takes the new
+    /// value only once it is stored. Returns whether it was saved.
+    fn change_campaign(&self, change: impl FnOnce(&mut CampaignDoc)) -> bool {
         let mut next = self.campaign.get_untracked();
-        next.apply(op);
-        match self.write(&campaign_key(&campaign_id), &next) {
+        change(&mut next);
+        match self.write(&campaign_key(&next.id), &next) {
             Ok(()) => {
-                browser::measure_persisted();
                 self.campaign.set(next);
                 self.save_state.set(SaveState::Saved);
-                self.ensure_persistence_requested();
+                true
             }
             Err(failure) => {
-                // Re-render from what is really stored, so the screen never shows an unsaved answer.
+                // Re-render from what is really stored, so the screen never shows an unsaved change.
                 self.campaign.update(|_| ());
                 self.save_state.set(SaveState::Failed(failure));
+                false
             }
         }
+    }
+
+    /// Chooses or un-chooses `question`'s recommendation as a priority. The town keeps its plan
+    /// short (SELFIE's practice): at most [`MAX_PRIORITIES`]; returns false when full.
+    pub fn toggle_priority(&self, question: &str) -> bool {
+        let chosen = self.campaign.with_untracked(|c| c.plan.iter().any(|p| p.question == question));
+        let full = self.campaign.with_untracked(|c| c.plan.len() >= MAX_PRIORITIES);
+        if !chosen && full {
+            return false;
+        }
+        self.change_campaign(|doc| {
+            if chosen {
+                doc.plan.retain(|p| p.question != question);
+            } else {
+                doc.plan.push(PlanItem {
+                    question: question.to_string(),
+                    status: PlanStatus::Todo,
+                    owner: String::new(),
+                    notes: String::new(),
+                });
+            }
+        });
+        true
+    }
+
+    /// Edits the follow-up of a chosen priority.
+    pub fn update_priority(&self, question: &str, change: impl FnOnce(&mut PlanItem)) {
+        self.change_campaign(|doc| {
+            if let Some(item) = doc.plan.iter_mut().find(|p| p.question == question) {
+                change(item);
+            }
+        });
+    }
+
+    /// « Valider le diagnostic »: freezes today's answers and scores.
+    pub fn validate_campaign(&self) {
+        let now = browser::now_ms();
+        self.change_campaign(|doc| {
+            let scores = diagnostic::score(questionnaire(), &doc.domain_answers());
+            doc.validated = Some(Snapshot {
+                validated_ms: now,
+                content_version: doc.content_version.clone(),
+                answers: doc.answers.clone(),
+                scores,
+            });
+        });
+    }
+
+    pub fn set_share_beyond_town(&self, share: bool) {
+        self.change_campaign(|doc| doc.share_beyond_town = share);
+    }
+
+    /// Ids of the campaigns on this phone, oldest first.
+    pub fn campaign_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = browser::own_keys()
+            .into_iter()
+            .filter_map(|(key, _)| campaign_of_key(&key).map(str::to_string))
+            .collect();
+        let current = self.campaign.with_untracked(|c| c.id.clone());
+        if !ids.contains(&current) {
+            ids.push(current);
+        }
+        ids.sort();
+        ids
+    }
+
+    /// The campaign before the current one, read-only (for the year-on-year overlay).
+    pub fn previous_campaign(&self) -> Option<CampaignDoc> {
+        let current = self.campaign.with(|c| c.id.clone());
+        let previous = self.campaign_ids().into_iter().filter(|id| *id < current).max()?;
+        let raw = browser::read_raw(&campaign_key(&previous))?;
+        parse_campaign(&raw, questionnaire()).doc
+    }
+
+    /// Starts next year's campaign from this one's answers: each copied answer is a new operation
+    /// of the new campaign, so it syncs like any other. Returns the new campaign's id.
+    pub fn start_new_campaign(&self) -> Option<String> {
+        let current = self.campaign.get_untracked();
+        let last = self.campaign_ids().into_iter().max().unwrap_or_else(|| current.id.clone());
+        let next_id = last.parse::<u16>().ok()?.checked_add(1)?.to_string();
+        let now = browser::now_ms();
+        let device = self.settings.with_untracked(|s| s.device_id.clone());
+        let mut doc = CampaignDoc::new(next_id.clone(), current.content_version.clone(), now);
+        for (question, answer) in &current.answers {
+            doc.apply(Operation {
+                id: browser::uuid_v7(),
+                device: device.clone(),
+                campaign: next_id.clone(),
+                question: question.clone(),
+                option: Some(answer.option.clone()),
+                comment: answer.comment.clone(),
+                time_ms: now,
+            });
+        }
+        if let Err(failure) = self.write(&campaign_key(&next_id), &doc) {
+            self.save_state.set(SaveState::Failed(failure));
+            return None;
+        }
+        self.update_settings(|s| s.current_campaign = next_id.clone());
+        self.campaign.set(doc);
+        self.save_state.set(SaveState::Saved);
+        Some(next_id)
     }
 
     fn write<T: serde::Serialize>(&self, key: &str, value: &T) -> Result<(), SaveFailure> {

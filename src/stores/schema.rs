@@ -30,6 +30,11 @@ pub fn campaign_key(campaign_id: &str) -> String {
     format!("{CAMPAIGN_PREFIX}{campaign_id}")
 }
 
+/// The campaign id a key holds, if it is a campaign key.
+pub fn campaign_of_key(key: &str) -> Option<&str> {
+    key.strip_prefix(CAMPAIGN_PREFIX)
+}
+
 pub fn backup_key(original_key: &str, time_ms: f64) -> String {
     let name = original_key.strip_prefix(KEY_PREFIX).unwrap_or(original_key);
     format!("{BACKUP_PREFIX}{name}.{}", time_ms as u64)
@@ -121,6 +126,68 @@ pub struct CampaignDoc {
     pub outbox: Vec<Operation>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retired: Vec<RetiredAnswer>,
+    /// The two or three priorities the town chose, with their follow-up.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plan: Vec<PlanItem>,
+    /// The frozen copy made by « Valider le diagnostic »; edits after it are a new draft.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validated: Option<Snapshot>,
+    /// Whether the town agreed to share this campaign beyond itself (off unless switched on).
+    #[serde(default)]
+    pub share_beyond_town: bool,
+}
+
+/// Follow-up of a chosen priority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlanStatus {
+    #[default]
+    Todo,
+    Doing,
+    Done,
+}
+
+impl PlanStatus {
+    pub const ALL: [PlanStatus; 3] = [PlanStatus::Todo, PlanStatus::Doing, PlanStatus::Done];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            PlanStatus::Todo => "todo",
+            PlanStatus::Doing => "doing",
+            PlanStatus::Done => "done",
+        }
+    }
+
+    pub fn label(self, lang: Lang) -> &'static str {
+        let t = crate::i18n::texts(lang);
+        match self {
+            PlanStatus::Todo => t.plan_todo,
+            PlanStatus::Doing => t.plan_doing,
+            PlanStatus::Done => t.plan_done,
+        }
+    }
+}
+
+/// One chosen priority: the question whose recommendation the town will act on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanItem {
+    pub question: String,
+    #[serde(default)]
+    pub status: PlanStatus,
+    /// Who carries it (free text: « l'adjointe au numérique »).
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// A validated diagnostic: the answers and scores as they were on that day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub validated_ms: f64,
+    pub content_version: String,
+    pub answers: BTreeMap<String, StoredAnswer>,
+    pub scores: diagnostic::Scores,
 }
 
 impl CampaignDoc {
@@ -133,7 +200,17 @@ impl CampaignDoc {
             answers: BTreeMap::new(),
             outbox: Vec::new(),
             retired: Vec::new(),
+            plan: Vec::new(),
+            validated: None,
+            share_beyond_town: false,
         }
+    }
+
+    /// Whether answers changed since the campaign was validated (a new draft).
+    pub fn edited_since_validation(&self) -> bool {
+        self.validated
+            .as_ref()
+            .is_some_and(|snapshot| snapshot.answers != self.answers)
     }
 
     /// The answers in the domain crate's form, for scoring.
@@ -285,12 +362,22 @@ fn salvage_v2(value: &Value) -> Option<CampaignDoc> {
             .filter_map(|op| serde_json::from_value(op.clone()).ok())
             .collect();
     }
-    if let Some(retired) = value.get("retired").and_then(Value::as_array) {
-        doc.retired = retired
-            .iter()
-            .filter_map(|r| serde_json::from_value(r.clone()).ok())
-            .collect();
-    }
+    let list = |field: &str| value.get(field).and_then(Value::as_array).cloned().unwrap_or_default();
+    doc.retired = list("retired")
+        .into_iter()
+        .filter_map(|r| serde_json::from_value(r).ok())
+        .collect();
+    doc.plan = list("plan")
+        .into_iter()
+        .filter_map(|p| serde_json::from_value(p).ok())
+        .collect();
+    doc.validated = value
+        .get("validated")
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    doc.share_beyond_town = value
+        .get("share_beyond_town")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     Some(doc)
 }
 

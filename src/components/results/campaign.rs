@@ -1,0 +1,117 @@
+use diagnostic::{questionnaire, Scores};
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::i18n::use_i18n;
+use crate::report::export::{file_name, to_csv, to_json, ExportInput};
+use crate::stores::use_local_store;
+
+/// A date as the user's language writes it.
+pub fn format_date(ms: f64, locale: &str) -> String {
+    js_sys::Date::new(&ms.into())
+        .to_locale_date_string(locale, &wasm_bindgen::JsValue::UNDEFINED)
+        .into()
+}
+
+/// « Valider le diagnostic », the sharing switch and « nouvelle campagne ».
+#[component]
+pub fn CampaignActions() -> impl IntoView {
+    let i18n = use_i18n();
+    let store = use_local_store();
+    let validated = move || store.campaign.with(|c| c.validated.as_ref().map(|s| s.validated_ms));
+    let draft = move || store.campaign.with(|c| c.edited_since_validation());
+    view! {
+        <section aria-labelledby="valider-titre" class="no-print">
+            <h2 id="valider-titre">{move || i18n.t().validate_title}</h2>
+            {move || validated().map(|ms| view! {
+                <p data-testid="validated">{format!("{} {}", i18n.t().validated_on, format_date(ms, i18n.lang().code()))}</p>
+            })}
+            <Show when=draft>
+                <p class="alert alert-warning">{move || i18n.t().validated_draft}</p>
+            </Show>
+            <p>{move || i18n.t().validate_intro}</p>
+            <button type="button" class="button button-primary" on:click=move |_| store.validate_campaign()>
+                {move || i18n.t().validate_button}
+            </button>
+            <div class="field checkbox-field">
+                <input
+                    id="partage"
+                    type="checkbox"
+                    aria-describedby="partage-aide"
+                    prop:checked=move || store.campaign.with(|c| c.share_beyond_town)
+                    on:change=move |ev| store.set_share_beyond_town(event_target_checked(&ev))
+                />
+                <label for="partage">{move || i18n.t().share_label}</label>
+                <p id="partage-aide" class="hint">{move || i18n.t().share_hint}</p>
+            </div>
+            <h2>{move || i18n.t().campaign_new}</h2>
+            <p>{move || i18n.t().campaign_new_hint}</p>
+            <button type="button" class="button" on:click=move |_| { store.start_new_campaign(); }>
+                {move || i18n.t().campaign_new}
+            </button>
+        </section>
+    }
+}
+
+/// Print (one A4 page, see the print stylesheet) and the CSV and JSON downloads, all offline.
+#[component]
+pub fn ExportButtons(scores: Memo<Scores>) -> impl IntoView {
+    let i18n = use_i18n();
+    let store = use_local_store();
+    let export = move |json: bool| {
+        let campaign = store.campaign.get_untracked();
+        let town = store.settings.with_untracked(|s| s.town_name.clone());
+        let scores = scores.get_untracked();
+        let input = ExportInput {
+            questionnaire: questionnaire(),
+            campaign: &campaign,
+            scores: &scores,
+            town: &town,
+            lang: i18n.lang.get_untracked(),
+        };
+        let (text, mime, ext) = if json {
+            (to_json(&input), "application/json", "json")
+        } else {
+            (to_csv(&input), "text/csv;charset=utf-8", "csv")
+        };
+        download(&file_name(&town, &campaign.id, ext), mime, &text);
+    };
+    view! {
+        <section aria-labelledby="export-titre" class="no-print">
+            <h2 id="export-titre">{move || i18n.t().export_title}</h2>
+            <div class="export-buttons">
+                <button type="button" class="button" on:click=move |_| print()>{move || i18n.t().export_print}</button>
+                <button type="button" class="button" on:click=move |_| export(false)>{move || i18n.t().export_csv}</button>
+                <button type="button" class="button" on:click=move |_| export(true)>{move || i18n.t().export_json}</button>
+            </div>
+        </section>
+    }
+}
+
+fn print() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.print();
+    }
+}
+
+/// Saves `text` as a file through a temporary object URL: no server, works offline.
+fn download(name: &str, mime: &str, text: &str) -> Option<()> {
+    let document = web_sys::window()?.document()?;
+    let parts = js_sys::Array::of1(&text.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
+    let link: web_sys::HtmlAnchorElement = document.create_element("a").ok()?.dyn_into().ok()?;
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    // Revoked a moment later: some browsers read the URL after `click` returns.
+    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    web_sys::window()?
+        .set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 10_000)
+        .ok()
+        .map(|_| ())
+}

@@ -1,0 +1,6 @@
+//! The pieces of the results screen.
+
+pub mod action_plan;
+pub mod campaign;
+pub mod explain;
+pub mod radar;
