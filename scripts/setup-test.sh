@@ -6,3 +6,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 apt_install chromium chromium-driver
+
+# PostgreSQL for the server's PostgreSQL test suite (scripts/postgres.sh starts it and makes the
+# test role and database).
+apt_install postgresql

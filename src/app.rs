@@ -5,10 +5,11 @@ use leptos_router::path;
 use crate::components::layout::Shell;
 use crate::i18n::provide_i18n;
 use crate::stores::provide_local_store;
+use crate::sync::provide_sync;
 use crate::pages::{
-    about::AboutPage, home::HomePage, not_found::NotFoundPage, question::QuestionPage,
+    about::AboutPage, home::HomePage, join::JoinPage, not_found::NotFoundPage, question::QuestionPage,
     questionnaire::QuestionnairePage, results::ResultsPage, settings::SettingsPage,
-    theme::ThemePage,
+    theme::ThemePage, town::TownPage,
 };
 
 /// The root component: provides the shared state (what the phone holds, the language) and maps
@@ -17,6 +18,7 @@ use crate::pages::{
 pub fn App() -> impl IntoView {
     let store = provide_local_store();
     provide_i18n(store.settings.with_untracked(|s| s.lang));
+    provide_sync(store);
     view! {
         <Router>
             <Shell>
@@ -28,6 +30,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/resultats") view=ResultsPage/>
                     <Route path=path!("/reglages") view=SettingsPage/>
                     <Route path=path!("/a-propos") view=AboutPage/>
+                    <Route path=path!("/commune") view=TownPage/>
+                    <Route path=path!("/rejoindre") view=JoinPage/>
                 </Routes>
             </Shell>
         </Router>

@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod pages;
 pub mod report;
 pub mod stores;
+pub mod sync;
 
 pub use app::App;
 

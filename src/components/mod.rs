@@ -5,4 +5,5 @@ pub mod page_heading;
 pub mod results;
 pub mod save_status;
 pub mod storage_notices;
+pub mod sync_status;
 pub mod theme_list;

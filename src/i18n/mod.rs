@@ -16,6 +16,25 @@ pub fn texts(lang: Lang) -> &'static Texts {
     }
 }
 
+/// How a role reads in `lang`.
+pub fn role_label(role: diagnostic::sync::Role, lang: Lang) -> &'static str {
+    use diagnostic::sync::Role;
+    match (role, lang) {
+        (Role::Maire, Lang::Fr) => "Maire",
+        (Role::Maire, Lang::En) => "Mayor",
+        (Role::Adjoint, Lang::Fr) => "Adjoint·e",
+        (Role::Adjoint, Lang::En) => "Deputy mayor",
+        (Role::Conseiller, Lang::Fr) => "Conseiller·ère municipal·e",
+        (Role::Conseiller, Lang::En) => "Town councillor",
+        (Role::Dgs, Lang::Fr) => "DGS / secrétaire de mairie",
+        (Role::Dgs, Lang::En) => "Town manager",
+        (Role::Agent, Lang::Fr) => "Agent·e de la commune",
+        (Role::Agent, Lang::En) => "Town staff",
+        (Role::Autre, Lang::Fr) => "Autre",
+        (Role::Autre, Lang::En) => "Other",
+    }
+}
+
 /// Every interface string, one field each.
 pub struct Texts {
     pub app_name: &'static str,
@@ -150,6 +169,53 @@ pub struct Texts {
     pub csv_detail: &'static str,
     pub csv_comment: &'static str,
     pub report_date: &'static str,
+    pub town_page_title: &'static str,
+    pub town_intro: &'static str,
+    pub town_create_heading: &'static str,
+    pub town_search_label: &'static str,
+    pub town_search_button: &'static str,
+    pub town_search_none: &'static str,
+    pub town_has_space: &'static str,
+    pub town_chosen: &'static str,
+    pub town_name_label: &'static str,
+    pub town_role_label: &'static str,
+    pub town_create_button: &'static str,
+    pub town_join_heading: &'static str,
+    pub town_code_label: &'static str,
+    pub town_join_button: &'static str,
+    pub town_enrolled: &'static str,
+    pub town_offline: &'static str,
+    pub invite_heading: &'static str,
+    pub invite_button: &'static str,
+    pub invite_code: &'static str,
+    pub invite_code_expiry: &'static str,
+    pub invite_link: &'static str,
+    pub invite_link_expiry: &'static str,
+    pub invite_qr: &'static str,
+    pub devices_heading: &'static str,
+    pub devices_this: &'static str,
+    pub devices_removed: &'static str,
+    pub devices_remove: &'static str,
+    pub sync_heading: &'static str,
+    pub sync_button: &'static str,
+    pub sync_pending: &'static str,
+    pub sync_all_sent: &'static str,
+    pub sync_last: &'static str,
+    pub sync_never: &'static str,
+    pub sync_running: &'static str,
+    pub sync_unreachable: &'static str,
+    pub sync_failed: &'static str,
+    pub sync_revoked: &'static str,
+    pub sync_forget: &'static str,
+    pub conflict_heading: &'static str,
+    pub conflict_also: &'static str,
+    pub conflict_shown: &'static str,
+    pub conflict_keep: &'static str,
+    pub conflict_replace: &'static str,
+    pub conflict_someone: &'static str,
+    pub conflict_cleared: &'static str,
+    pub join_page_title: &'static str,
+    pub join_missing: &'static str,
 }
 
 /// Shared language state, provided once at the root and read by any component through context.

@@ -49,6 +49,7 @@ pub fn HomePage() -> impl IntoView {
             }}
         </div>
         <TownField/>
+        <p><A href="/commune">{move || i18n.t().town_page_title}</A></p>
         <h2>{move || i18n.t().themes_heading}</h2>
         <ThemeList/>
     }

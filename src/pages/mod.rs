@@ -2,9 +2,11 @@
 
 pub mod about;
 pub mod home;
+pub mod join;
 pub mod not_found;
 pub mod question;
 pub mod questionnaire;
 pub mod results;
 pub mod settings;
 pub mod theme;
+pub mod town;

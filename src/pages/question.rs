@@ -70,6 +70,7 @@ fn QuestionScreen(place: Place<'static>) -> impl IntoView {
                 </details>
                 <AnswerChoices question=question/>
             </fieldset>
+            <ConflictPanel question=question/>
             <CommentField question=question/>
             <Show when=move || store.answer(&question.id).is_some()>
                 <button type="button" class="button button-quiet" on:click=move |_| store.clear(&question.id)>
@@ -141,5 +142,58 @@ fn CommentField(question: &'static Question) -> impl IntoView {
             ></textarea>
             <p id=hint_id class="hint">{move || i18n.t().comment_hint}</p>
         </div>
+    }
+}
+
+/// « Aussi répondu par … : … — garder / remplacer »: shown when officials answered this question
+/// differently without seeing each other's answer. Either choice is itself an operation, whose
+/// base names every answer shown, so it settles the question for everyone.
+#[component]
+fn ConflictPanel(question: &'static Question) -> impl IntoView {
+    let i18n = use_i18n();
+    let store = use_local_store();
+    let conflict = Memo::new(move |_| {
+        store.campaign.with(|c| c.conflicts().into_iter().find(|conflict| conflict.question == question.id))
+    });
+    let label = move |option: &Option<String>| match option {
+        Some(id) => question.option(id).map_or(id.clone(), |o| o.label.get(i18n.lang()).to_string()),
+        None => i18n.t().conflict_cleared.to_string(),
+    };
+    let who = move |device: &str| {
+        store
+            .settings
+            .with(|s| s.sync.as_ref().and_then(|s| s.who(device)))
+            .unwrap_or_else(|| i18n.t().conflict_someone.to_string())
+    };
+    move || {
+        conflict.get().map(|conflict| {
+            let winner = conflict.winner().clone();
+            let keep = conflict.clone();
+            let others: Vec<_> = conflict.ops.iter().skip(1).cloned().collect();
+            view! {
+                <div class="alert alert-warning conflict" role="group" aria-labelledby="conflit" data-testid="conflict">
+                    <h2 id="conflit">{i18n.t().conflict_heading}</h2>
+                    <p>{format!("{} {} — {}", i18n.t().conflict_shown, label(&winner.option), who(&winner.device))}</p>
+                    <button type="button" class="button" on:click=move |_| {
+                        store.resolve(&keep, winner.option.clone(), winner.comment.clone());
+                    }>{i18n.t().conflict_keep}</button>
+                    <ul>
+                        {others.into_iter().map(|op| {
+                            let settle = conflict.clone();
+                            let text = format!("{} {} : {}", i18n.t().conflict_also, who(&op.device), label(&op.option));
+                            view! {
+                                <li>
+                                    <p>{text}</p>
+                                    {op.comment.clone().map(|c| view! { <p class="hint">{c}</p> })}
+                                    <button type="button" class="button" on:click=move |_| {
+                                        store.resolve(&settle, op.option.clone(), op.comment.clone());
+                                    }>{i18n.t().conflict_replace}</button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </div>
+            }
+        })
     }
 }

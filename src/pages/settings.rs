@@ -11,6 +11,7 @@ pub fn SettingsPage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <PageHeading title=Signal::derive(move || i18n.t().settings_title.to_string())/>
+        <p><A href="/commune" attr:class="button">{move || i18n.t().town_page_title}</A></p>
         <LanguageChoice/>
         <StorageStatusSection/>
         <EraseSection/>

@@ -81,9 +81,8 @@ pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-/// A UUIDv7: 48 bits of Unix milliseconds then random bits, so ids sort by creation time.
-pub fn uuid_v7() -> String {
-    let mut bytes = [0u8; 16];
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
     let filled = web_sys::window()
         .and_then(|w| w.crypto().ok())
         .and_then(|c| c.get_random_values_with_u8_array(&mut bytes).ok())
@@ -93,12 +92,18 @@ pub fn uuid_v7() -> String {
             *b = (js_sys::Math::random() * 256.0) as u8;
         }
     }
-    let ms = now_ms() as u64;
-    bytes[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
-    bytes[6] = 0x70 | (bytes[6] & 0x0f);
-    bytes[8] = 0x80 | (bytes[8] & 0x3f);
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+    bytes
+}
+
+/// A fresh operation id: the protocol's UUIDv7 from the time and the browser's secure random.
+pub fn new_op_id() -> String {
+    diagnostic::sync::op_id(now_ms() as u64, random_bytes())
+}
+
+/// A random id for this phone until enrolment gives it the server's (no personal data).
+pub fn new_device_id() -> String {
+    let hex: String = random_bytes::<8>().iter().map(|b| format!("{b:02x}")).collect();
+    format!("local-{hex}")
 }
 
 /// What the browser says about keeping this site's data.

@@ -12,7 +12,8 @@ use leptos::task::spawn_local;
 use super::browser::{self, StorageStatus, WriteError};
 use super::schema::{
     backup_key, campaign_key, campaign_of_key, parse_campaign, parse_settings, CampaignDoc,
-    Damage, Operation, PlanItem, PlanStatus, Settings, Snapshot, StoredAnswer, SETTINGS_KEY,
+    Damage, NewOps, Operation as CampaignOp, PlanItem, PlanStatus, Settings, Snapshot, StoredAnswer,
+    SyncSettings, SETTINGS_KEY,
 };
 
 /// How many priorities a town picks (SELFIE: two or three).
@@ -88,7 +89,7 @@ impl LocalStore {
             },
         };
         let settings = settings.unwrap_or_else(|| {
-            let settings = Settings::new(browser::uuid_v7(), default_campaign_id(now));
+            let settings = Settings::new(browser::new_device_id(), default_campaign_id(now));
             if !protected.iter().any(|k| k == SETTINGS_KEY) {
                 let _ = browser::write_json(SETTINGS_KEY, &settings);
             }
@@ -101,7 +102,7 @@ impl LocalStore {
         let campaign = match browser::read_raw(&key) {
             None => fresh(),
             Some(raw) => {
-                let loaded = parse_campaign(&raw, current);
+                let loaded = parse_campaign(&raw, current, new_ops(now));
                 let rewrite = loaded.upgraded || loaded.damage.is_some();
                 let mut safe_to_rewrite = true;
                 if let Some(damage) = loaded.damage {
@@ -174,23 +175,24 @@ impl LocalStore {
     }
 
     fn record(&self, question: &str, option: Option<String>, comment: Option<String>) {
-        let (device, campaign_id) = self
-            .settings
-            .with_untracked(|s| (s.device_id.clone(), s.current_campaign.clone()));
-        let op = Operation {
-            id: browser::uuid_v7(),
-            device,
-            campaign: campaign_id.clone(),
-            question: question.to_string(),
-            option,
-            comment,
-            time_ms: browser::now_ms(),
-        };
-        let saved = self.change_campaign(|doc| doc.apply(op));
+        let device = self.settings.with_untracked(|s| s.device_id.clone());
+        let now = browser::now_ms() as u64;
+        let saved = self.change_campaign(|doc| {
+            doc.record(browser::new_op_id(), &device, now, question, option, comment);
+        });
         if saved {
             browser::measure_persisted();
             self.ensure_persistence_requested();
         }
+    }
+
+    /// Settles a conflict: keeps one of the concurrent answers or gives a new one.
+    pub fn resolve(&self, conflict: &diagnostic::sync::Conflict, option: Option<String>, comment: Option<String>) {
+        let device = self.settings.with_untracked(|s| s.device_id.clone());
+        let now = browser::now_ms() as u64;
+        self.change_campaign(|doc| {
+            doc.resolve(browser::new_op_id(), &device, now, conflict, option, comment);
+        });
     }
 
     /// Applies `change` to a copy of the current campaign and writes it; the signal takes the new
@@ -263,6 +265,81 @@ impl LocalStore {
         self.change_campaign(|doc| doc.share_beyond_town = share);
     }
 
+    /// Applies `change` to campaign `id` (the current one, another stored one, or a new one for
+    /// operations pulled from a campaign this phone never had) and stores it.
+    pub fn with_campaign(&self, id: &str, change: impl FnOnce(&mut CampaignDoc)) -> bool {
+        if self.campaign.with_untracked(|c| c.id == id) {
+            return self.change_campaign(change);
+        }
+        let key = campaign_key(id);
+        let now = browser::now_ms();
+        let mut doc = match browser::read_raw(&key) {
+            Some(raw) => match parse_campaign(&raw, questionnaire(), new_ops(now)).doc {
+                Some(doc) => doc,
+                // Unreadable: leave it for the next start, which backs it up and says so.
+                None => return false,
+            },
+            None => CampaignDoc::new(id.to_string(), questionnaire().version.clone(), now),
+        };
+        change(&mut doc);
+        self.write(&key, &doc).is_ok()
+    }
+
+    /// The operations of campaign `id` waiting to be sent.
+    pub fn pending_in(&self, id: &str) -> Vec<CampaignOp> {
+        if self.campaign.with_untracked(|c| c.id == id) {
+            return self.campaign.with_untracked(CampaignDoc::pending);
+        }
+        browser::read_raw(&campaign_key(id))
+            .and_then(|raw| parse_campaign(&raw, questionnaire(), new_ops(browser::now_ms())).doc)
+            .map(|doc| doc.pending())
+            .unwrap_or_default()
+    }
+
+    /// Number of this campaign's changes not yet on the server (reactive).
+    pub fn pending_count(&self) -> usize {
+        self.campaign.with(|c| c.outbox.len())
+    }
+
+    /// Enrolment done: keep the token, take the server's device id for every operation not sent
+    /// yet, and name the town after its commune if the user had not.
+    pub fn enrol(&self, enrolment: diagnostic::sync::Enrolment) {
+        let device = enrolment.device.id.clone();
+        for id in self.campaign_ids() {
+            self.with_campaign(&id, |doc| doc.adopt_device(&device));
+        }
+        let commune = enrolment.town.commune.name.clone();
+        self.update_settings(move |s| {
+            s.device_id = enrolment.device.id.clone();
+            if s.town_name.is_empty() {
+                s.town_name = commune;
+            }
+            s.sync = Some(SyncSettings {
+                token: enrolment.token,
+                device: enrolment.device,
+                town: enrolment.town,
+                cursor: 0,
+                last_sync_ms: None,
+                revoked: None,
+                devices: Vec::new(),
+            });
+        });
+    }
+
+    /// Changes what this phone knows of its town's space (cursor, last sync, devices…).
+    pub fn update_sync(&self, change: impl FnOnce(&mut SyncSettings)) {
+        self.update_settings(|s| {
+            if let Some(sync) = s.sync.as_mut() {
+                change(sync);
+            }
+        });
+    }
+
+    /// Leaves the town's space on this phone (after removal, to join again); answers stay.
+    pub fn forget_enrolment(&self) {
+        self.update_settings(|s| s.sync = None);
+    }
+
     /// Ids of the campaigns on this phone, oldest first.
     pub fn campaign_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = browser::own_keys()
@@ -282,7 +359,7 @@ impl LocalStore {
         let current = self.campaign.with(|c| c.id.clone());
         let previous = self.campaign_ids().into_iter().filter(|id| *id < current).max()?;
         let raw = browser::read_raw(&campaign_key(&previous))?;
-        parse_campaign(&raw, questionnaire()).doc
+        parse_campaign(&raw, questionnaire(), new_ops(browser::now_ms())).doc
     }
 
     /// Starts next year's campaign from this one's answers: each copied answer is a new operation
@@ -294,16 +371,10 @@ impl LocalStore {
         let now = browser::now_ms();
         let device = self.settings.with_untracked(|s| s.device_id.clone());
         let mut doc = CampaignDoc::new(next_id.clone(), current.content_version.clone(), now);
+        doc.clock = current.clock.clone();
         for (question, answer) in &current.answers {
-            doc.apply(Operation {
-                id: browser::uuid_v7(),
-                device: device.clone(),
-                campaign: next_id.clone(),
-                question: question.clone(),
-                option: Some(answer.option.clone()),
-                comment: answer.comment.clone(),
-                time_ms: now,
-            });
+            let (option, comment) = (Some(answer.option.clone()), answer.comment.clone());
+            doc.record(browser::new_op_id(), &device, now as u64, question, option, comment);
         }
         if let Err(failure) = self.write(&campaign_key(&next_id), &doc) {
             self.save_state.set(SaveState::Failed(failure));
@@ -410,6 +481,14 @@ fn keep_damaged(
             protected.push(key.to_string());
             false
         }
+    }
+}
+
+/// What reading a document needs to record operations (upgrades and migrations do).
+fn new_ops(now_ms: f64) -> NewOps {
+    NewOps {
+        now_ms: now_ms as u64,
+        next_id: browser::new_op_id,
     }
 }
 

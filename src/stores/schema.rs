@@ -14,7 +14,11 @@
 
 use std::collections::BTreeMap;
 
+use diagnostic::sync::{self as protocol, Conflict, Hlc, PushAck};
 use diagnostic::{Answer, Answers, Lang, Questionnaire};
+
+/// Operations are the sync protocol's: one definition for the app and the server.
+pub use diagnostic::sync::Operation;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -63,6 +67,39 @@ pub struct Settings {
     /// Whether persistent storage was already requested (it is asked once, at the first answer).
     #[serde(default)]
     pub persistence_requested: bool,
+    /// The town's space on the server, once this phone is enrolled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync: Option<SyncSettings>,
+}
+
+/// What this phone knows of its town's space on the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncSettings {
+    /// The device token (`Authorization: Bearer`). Only this phone and the server's hash know it.
+    pub token: String,
+    pub device: diagnostic::sync::Device,
+    pub town: diagnostic::sync::Town,
+    /// Sequence number of the last operation pulled and stored here.
+    #[serde(default)]
+    pub cursor: u64,
+    #[serde(default)]
+    pub last_sync_ms: Option<f64>,
+    /// Set when the server says this device was removed: the message to show.
+    #[serde(default)]
+    pub revoked: Option<String>,
+    /// The town's devices, to say who gave an answer.
+    #[serde(default)]
+    pub devices: Vec<diagnostic::sync::Device>,
+}
+
+impl SyncSettings {
+    /// « Marie Dupont (maire) » for a device id, when known.
+    pub fn who(&self, device: &str) -> Option<String> {
+        self.devices
+            .iter()
+            .find(|d| d.id == device)
+            .map(|d| format!("{} ({})", d.name, d.role.as_str()))
+    }
 }
 
 impl Settings {
@@ -75,6 +112,7 @@ impl Settings {
             current_campaign,
             last_question: None,
             persistence_requested: false,
+            sync: None,
         }
     }
 }
@@ -86,21 +124,6 @@ pub struct StoredAnswer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     pub updated_ms: f64,
-}
-
-/// One local change, kept in the campaign's outbox until the server acknowledges it (sync).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Operation {
-    /// Client-generated UUIDv7: unique, and sortable by creation time.
-    pub id: String,
-    pub device: String,
-    pub campaign: String,
-    pub question: String,
-    /// The chosen option, or `None` when the answer was cleared.
-    pub option: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    pub time_ms: f64,
 }
 
 /// An answer that a questionnaire migration could not carry over, kept for the user to see.
@@ -120,10 +143,20 @@ pub struct CampaignDoc {
     /// The questionnaire version the answers belong to.
     pub content_version: String,
     pub created_ms: f64,
+    /// The current answers: the merge of `log` (last writer wins), rebuilt whenever the log
+    /// changes. Stored too, so that readers (export, older tools) need no merge.
     #[serde(default)]
     pub answers: BTreeMap<String, StoredAnswer>,
+    /// Every operation of this campaign known here: this phone's, and the town's once synced.
     #[serde(default)]
-    pub outbox: Vec<Operation>,
+    pub log: BTreeMap<String, Operation>,
+    /// Ids of this phone's operations the server has not acknowledged yet, oldest first. An
+    /// operation leaves it only once acknowledged (or pulled back from the server).
+    #[serde(default)]
+    pub outbox: Vec<String>,
+    /// This phone's hybrid logical clock.
+    #[serde(default = "local_clock")]
+    pub clock: Hlc,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retired: Vec<RetiredAnswer>,
     /// The two or three priorities the town chose, with their follow-up.
@@ -198,7 +231,9 @@ impl CampaignDoc {
             content_version,
             created_ms,
             answers: BTreeMap::new(),
+            log: BTreeMap::new(),
             outbox: Vec::new(),
+            clock: local_clock(),
             retired: Vec::new(),
             plan: Vec::new(),
             validated: None,
@@ -227,30 +262,143 @@ impl CampaignDoc {
             .collect()
     }
 
-    /// Records `op` and applies it. Consecutive operations on the same question that were not
-    /// sent yet are folded into the latest one: a comment typed letter by letter is one change
-    /// to sync, not forty.
-    pub fn apply(&mut self, op: Operation) {
-        match &op.option {
-            Some(option) => {
-                self.answers.insert(
-                    op.question.clone(),
-                    StoredAnswer {
-                        option: option.clone(),
-                        comment: op.comment.clone(),
-                        updated_ms: op.time_ms,
-                    },
-                );
-            }
-            None => {
-                self.answers.remove(&op.question);
-            }
+    /// Records a change made on this phone and returns its operation. Its base is the
+    /// question's current heads, so answering while a conflict shows resolves it. Consecutive
+    /// changes to one question that were not sent yet fold into one operation (it takes over the
+    /// folded one's base): a comment typed letter by letter is one change to sync, not forty.
+    pub fn record(
+        &mut self,
+        id: String,
+        device: &str,
+        now_ms: u64,
+        question: &str,
+        option: Option<String>,
+        comment: Option<String>,
+    ) -> Operation {
+        let mut base = protocol::base_for(self.log.values(), &self.id, question);
+        let last_unsent = self.outbox.last().and_then(|last| self.log.get(last));
+        if last_unsent.is_some_and(|op| op.question == question) {
+            let folded = self.outbox.pop().and_then(|id| self.log.remove(&id));
+            base = folded.map(|op| op.base).unwrap_or_default();
         }
-        if self.outbox.last().is_some_and(|last| last.question == op.question) {
-            self.outbox.pop();
-        }
-        self.outbox.push(op);
+        self.record_with_base(id, device, now_ms, question, option, comment, base)
     }
+
+    /// Resolves `conflict` with the given answer (one of its operations' to keep it, or a new
+    /// one): an operation whose base names every head, so it becomes the only one.
+    pub fn resolve(
+        &mut self,
+        id: String,
+        device: &str,
+        now_ms: u64,
+        conflict: &Conflict,
+        option: Option<String>,
+        comment: Option<String>,
+    ) -> Operation {
+        self.record_with_base(id, device, now_ms, &conflict.question, option, comment, conflict.base())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record_with_base(
+        &mut self,
+        id: String,
+        device: &str,
+        now_ms: u64,
+        question: &str,
+        option: Option<String>,
+        comment: Option<String>,
+        base: Vec<String>,
+    ) -> Operation {
+        if self.clock.device != device {
+            self.clock.device = device.to_string();
+        }
+        self.clock = protocol::tick(&self.clock, now_ms);
+        let op = Operation {
+            id,
+            device: device.to_string(),
+            campaign: self.id.clone(),
+            question: question.to_string(),
+            option,
+            comment,
+            clock: self.clock.clone(),
+            base,
+        };
+        self.outbox.push(op.id.clone());
+        self.log.insert(op.id.clone(), op.clone());
+        self.rebuild_answers();
+        op
+    }
+
+    /// Takes in operations pulled from the server: the server's copy replaces any local one (it
+    /// may have clamped the clock), and one that was waiting in the outbox is delivered.
+    pub fn receive(&mut self, ops: impl IntoIterator<Item = Operation>, now_ms: u64) {
+        for op in ops {
+            self.clock = protocol::observe(&self.clock, &op.clock, now_ms);
+            self.outbox.retain(|id| *id != op.id);
+            self.log.insert(op.id.clone(), op);
+        }
+        self.rebuild_answers();
+    }
+
+    /// The server stored these operations: they leave the outbox.
+    pub fn acknowledge(&mut self, ack: &PushAck, now_ms: u64) {
+        self.outbox.retain(|id| !ack.acknowledged.contains(id));
+        for clamped in &ack.clamped {
+            if let Some(op) = self.log.get_mut(&clamped.id) {
+                op.clock = clamped.clock.clone();
+            }
+        }
+        self.clock = protocol::observe(&self.clock, &ack.clock, now_ms);
+        self.rebuild_answers();
+    }
+
+    /// The operations waiting to be sent, oldest first.
+    pub fn pending(&self) -> Vec<Operation> {
+        self.outbox.iter().filter_map(|id| self.log.get(id).cloned()).collect()
+    }
+
+    /// Enrolment gave this phone its server device id: the operations not sent yet take it.
+    pub fn adopt_device(&mut self, device: &str) {
+        for id in &self.outbox {
+            if let Some(op) = self.log.get_mut(id) {
+                op.device = device.to_string();
+                op.clock.device = device.to_string();
+            }
+        }
+        self.clock.device = device.to_string();
+    }
+
+    /// Concurrent answers that disagree, still unresolved (the shown winner first in each).
+    pub fn conflicts(&self) -> Vec<Conflict> {
+        protocol::conflicts(self.log.values())
+    }
+
+    /// Recomputes `answers` from `log`.
+    fn rebuild_answers(&mut self) {
+        let merged = protocol::merge(self.log.values()).remove(&self.id).unwrap_or_default();
+        let mut latest: BTreeMap<&str, u64> = BTreeMap::new();
+        for op in self.log.values() {
+            let time = latest.entry(op.question.as_str()).or_default();
+            *time = (*time).max(op.clock.wall_ms);
+        }
+        self.answers = merged
+            .into_iter()
+            .map(|(question, answer)| {
+                let updated_ms = latest.get(question.as_str()).copied().unwrap_or_default() as f64;
+                let stored = StoredAnswer {
+                    option: answer.option,
+                    comment: answer.comment,
+                    updated_ms,
+                };
+                (question, stored)
+            })
+            .collect();
+    }
+}
+
+/// The clock of a phone before enrolment gives it a device id.
+fn local_clock() -> Hlc {
+    Hlc::zero("local")
 }
 
 /// Why a stored document could not be read as it is.
@@ -273,9 +421,15 @@ pub struct LoadedCampaign {
     pub upgraded: bool,
 }
 
+/// Makes new operations while reading: the time, and a fresh operation id per call.
+pub struct NewOps {
+    pub now_ms: u64,
+    pub next_id: fn() -> String,
+}
+
 /// Reads a campaign document of any known schema, salvaging what it can and migrating its
 /// answers to `current`'s questionnaire version.
-pub fn parse_campaign(raw: &str, current: &Questionnaire) -> LoadedCampaign {
+pub fn parse_campaign(raw: &str, current: &Questionnaire, new_ops: NewOps) -> LoadedCampaign {
     let value: Value = match serde_json::from_str(raw) {
         Ok(value) => value,
         Err(e) => {
@@ -288,7 +442,7 @@ pub fn parse_campaign(raw: &str, current: &Questionnaire) -> LoadedCampaign {
     };
     let schema = value.get("schema").and_then(Value::as_u64).unwrap_or(0) as u32;
     let (doc, damage, mut upgraded) = match schema {
-        1 => (upgrade_v1(&value), None, true),
+        1 => (upgrade_v1(&value, new_ops.next_id), None, true),
         SCHEMA_VERSION => match serde_json::from_value::<CampaignDoc>(value.clone()) {
             Ok(doc) => (Some(doc), None, false),
             Err(e) => (salvage_v2(&value), Some(Damage::Partial(e.to_string())), true),
@@ -302,7 +456,7 @@ pub fn parse_campaign(raw: &str, current: &Questionnaire) -> LoadedCampaign {
     };
     let doc = doc.map(|mut doc| {
         if doc.content_version != current.version {
-            migrate_content(&mut doc, current);
+            migrate_content(&mut doc, current, new_ops.now_ms, new_ops.next_id);
             upgraded = true;
         }
         doc
@@ -318,158 +472,108 @@ pub fn parse_campaign(raw: &str, current: &Questionnaire) -> LoadedCampaign {
     }
 }
 
-/// Schema 1 stored `answers` as `{question: option}` with no comment, time or outbox. Each answer
-/// becomes an operation in the outbox, so a later sync still sends it.
-fn upgrade_v1(value: &Value) -> Option<CampaignDoc> {
+fn campaign_header(value: &Value) -> Option<CampaignDoc> {
     let id = value.get("id")?.as_str()?.to_string();
     let content_version = value.get("content_version")?.as_str()?.to_string();
     let created_ms = value.get("created_ms").and_then(Value::as_f64).unwrap_or(0.0);
-    let device = value.get("device").and_then(Value::as_str).unwrap_or("v1").to_string();
-    let mut doc = CampaignDoc::new(id.clone(), content_version, created_ms);
+    Some(CampaignDoc::new(id, content_version, created_ms))
+}
+
+/// Schema 1 stored `answers` as `{question: option}`, with no comment, clock or log. Each answer
+/// becomes an operation of this phone, waiting in the outbox, so a later sync still sends it.
+fn upgrade_v1(value: &Value, next_id: fn() -> String) -> Option<CampaignDoc> {
+    let mut doc = campaign_header(value)?;
+    let time = (doc.created_ms as u64).max(1);
     if let Some(answers) = value.get("answers").and_then(Value::as_object) {
-        for (n, (question, option)) in answers.iter().enumerate() {
+        for (question, option) in answers {
             let Some(option) = option.as_str() else { continue };
-            doc.apply(Operation {
-                id: format!("v1-{id}-{n:04}"),
-                device: device.clone(),
-                campaign: id.clone(),
-                question: question.clone(),
-                option: Some(option.to_string()),
-                comment: None,
-                time_ms: created_ms,
-            });
+            doc.record(next_id(), "local", time, question, Some(option.to_string()), None);
         }
     }
     Some(doc)
 }
 
-/// Keeps every answer and operation of a damaged schema-2 document that still reads.
+/// Keeps every part of a damaged schema-2 document that still reads.
 fn salvage_v2(value: &Value) -> Option<CampaignDoc> {
-    let id = value.get("id")?.as_str()?.to_string();
-    let content_version = value.get("content_version")?.as_str()?.to_string();
-    let created_ms = value.get("created_ms").and_then(Value::as_f64).unwrap_or(0.0);
-    let mut doc = CampaignDoc::new(id, content_version, created_ms);
-    if let Some(answers) = value.get("answers").and_then(Value::as_object) {
-        for (question, answer) in answers {
-            if let Ok(answer) = serde_json::from_value::<StoredAnswer>(answer.clone()) {
-                doc.answers.insert(question.clone(), answer);
-            }
-        }
-    }
-    if let Some(outbox) = value.get("outbox").and_then(Value::as_array) {
-        doc.outbox = outbox
+    let mut doc = campaign_header(value)?;
+    let field = |name: &str| value.get(name).cloned().unwrap_or(Value::Null);
+    let items = |name: &str| field(name).as_array().cloned().unwrap_or_default();
+    if let Some(log) = field("log").as_object() {
+        doc.log = log
             .iter()
-            .filter_map(|op| serde_json::from_value(op.clone()).ok())
+            .filter_map(|(id, op)| Some((id.clone(), serde_json::from_value(op.clone()).ok()?)))
             .collect();
     }
-    let list = |field: &str| value.get(field).and_then(Value::as_array).cloned().unwrap_or_default();
-    doc.retired = list("retired")
+    doc.outbox = items("outbox")
         .into_iter()
-        .filter_map(|r| serde_json::from_value(r).ok())
+        .filter_map(|id| id.as_str().map(str::to_string))
+        .filter(|id| doc.log.contains_key(id))
         .collect();
-    doc.plan = list("plan")
-        .into_iter()
-        .filter_map(|p| serde_json::from_value(p).ok())
-        .collect();
-    doc.validated = value
-        .get("validated")
-        .and_then(|v| serde_json::from_value(v.clone()).ok());
-    doc.share_beyond_town = value
-        .get("share_beyond_town")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    if let Ok(clock) = serde_json::from_value(field("clock")) {
+        doc.clock = clock;
+    }
+    doc.retired = items("retired").into_iter().filter_map(|r| serde_json::from_value(r).ok()).collect();
+    doc.plan = items("plan").into_iter().filter_map(|p| serde_json::from_value(p).ok()).collect();
+    doc.validated = serde_json::from_value(field("validated")).ok();
+    doc.share_beyond_town = field("share_beyond_town").as_bool().unwrap_or(false);
+    doc.rebuild_answers();
     Some(doc)
 }
 
-/// Moves the answers onto `current`'s questionnaire version. Answers the migration map cannot
-/// carry over are kept in `retired`, with the reason, never dropped.
-fn migrate_content(doc: &mut CampaignDoc, current: &Questionnaire) {
+/// Moves the answers onto `current`'s questionnaire version through the domain crate's migration
+/// map. Answers it cannot carry over are kept in `retired`, with the reason, never dropped.
+/// Operations naming questions or options the current content lacks leave the log (the server
+/// accepts only current ids; it keeps the old ones it already has), and each answer that moved
+/// is recorded anew as an operation of this phone, so it syncs.
+fn migrate_content(doc: &mut CampaignDoc, current: &Questionnaire, now_ms: u64, next_id: fn() -> String) {
     let from = doc.content_version.clone();
-    let times = carried_times(doc, current);
-    match diagnostic::migrate(current, &from, doc.domain_answers()) {
+    let retire = |question: String, answer: Answer, reason: &str| RetiredAnswer {
+        question,
+        answer,
+        content_version: from.clone(),
+        reason: reason.to_string(),
+    };
+    let answers = match diagnostic::migrate(current, &from, doc.domain_answers()) {
         Ok(migrated) => {
-            doc.answers = migrated
-                .answers
-                .into_iter()
-                .map(|(question, answer)| {
-                    let updated_ms = times.get(&question).copied().unwrap_or(doc.created_ms);
-                    let stored = StoredAnswer {
-                        option: answer.option,
-                        comment: answer.comment,
-                        updated_ms,
-                    };
-                    (question, stored)
-                })
-                .collect();
             let lists = [
                 (migrated.removed, "removed"),
                 (migrated.superseded, "superseded"),
                 (migrated.unknown, "unknown"),
             ];
-            let retired: Vec<_> = lists
-                .into_iter()
-                .flat_map(|(list, reason)| {
-                    list.into_iter().map(move |d| (d, reason))
-                })
-                .map(|(d, reason)| RetiredAnswer {
-                    question: d.question,
-                    answer: d.answer,
-                    content_version: from.clone(),
-                    reason: reason.to_string(),
-                })
-                .collect();
-            doc.retired.extend(retired);
-            doc.content_version = current.version.clone();
+            for (list, reason) in lists {
+                doc.retired.extend(list.into_iter().map(|d| retire(d.question, d.answer, reason)));
+            }
+            migrated.answers
         }
         Err(e) => {
-            // A version the map does not know: keep every answer where it is, retired with the
-            // reason, so nothing is scored against questions it was not given for.
+            // A version the map does not know: nothing can be scored against questions it was
+            // not given for, so every answer is kept aside, with the reason.
             let reason = e.to_string();
-            let old = std::mem::take(&mut doc.answers);
-            doc.retired.extend(old.into_iter().map(|(question, a)| RetiredAnswer {
-                question,
-                answer: Answer {
-                    option: a.option,
-                    comment: a.comment,
-                },
-                content_version: from.clone(),
-                reason: reason.clone(),
-            }));
-            doc.content_version = current.version.clone();
+            let old = doc.domain_answers();
+            doc.retired.extend(old.into_iter().map(|(q, a)| retire(q, a, &reason)));
+            doc.log.clear();
+            Answers::new()
+        }
+    };
+    doc.log.retain(|_, op| {
+        current
+            .question(&op.question)
+            .is_some_and(|q| op.option.as_ref().is_none_or(|o| q.option(o).is_some()))
+    });
+    let log = &doc.log;
+    doc.outbox.retain(|id| log.contains_key(id));
+    doc.rebuild_answers();
+    doc.content_version = current.version.clone();
+    let device = doc.clock.device.clone();
+    for (question, answer) in answers {
+        let same = doc
+            .answers
+            .get(&question)
+            .is_some_and(|a| a.option == answer.option && a.comment == answer.comment);
+        if !same {
+            doc.record(next_id(), &device, now_ms, &question, Some(answer.option), answer.comment);
         }
     }
-}
-
-/// When each answer was last changed, keyed by the question id it has after migration: the
-/// domain crate moves answers, this follows the same renames and merges to move their times.
-fn carried_times(doc: &CampaignDoc, current: &Questionnaire) -> BTreeMap<String, f64> {
-    let mut times: BTreeMap<String, f64> = doc
-        .answers
-        .iter()
-        .map(|(q, a)| (q.clone(), a.updated_ms))
-        .collect();
-    let steps = current
-        .migrations
-        .iter()
-        .skip_while(|step| step.from != doc.content_version);
-    for step in steps {
-        for renamed in &step.renamed {
-            if let Some(time) = times.remove(&renamed.from) {
-                times.insert(renamed.to.clone(), time);
-            }
-        }
-        for merged in &step.merged {
-            let latest = merged
-                .from
-                .iter()
-                .filter_map(|id| times.remove(id))
-                .fold(None, |acc: Option<f64>, t| Some(acc.map_or(t, |a| a.max(t))));
-            if let Some(time) = latest {
-                times.insert(merged.into.clone(), time);
-            }
-        }
-    }
-    times
 }
 
 /// Reads the settings document; `None` with the damage when it cannot be used.

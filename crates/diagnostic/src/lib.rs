@@ -26,6 +26,7 @@ mod migrate;
 mod model;
 mod prioritise;
 mod score;
+pub mod sync;
 mod validate;
 
 pub use migrate::{migrate, Dropped, MigratedAnswers, MigrationError};

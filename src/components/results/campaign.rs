@@ -13,6 +13,19 @@ pub fn format_date(ms: f64, locale: &str) -> String {
         .into()
 }
 
+/// A time of day (and the date when not today) as the user's language writes it.
+pub fn format_time(ms: f64, locale: &str) -> String {
+    let date = js_sys::Date::new(&ms.into());
+    let today = js_sys::Date::new_0().to_date_string() == date.to_date_string();
+    let time: String = date.to_locale_time_string(locale).into();
+    let time = time.rsplit_once(':').map_or(time.clone(), |(hm, _seconds)| hm.to_string());
+    if today {
+        time
+    } else {
+        format!("{} {time}", format_date(ms, locale))
+    }
+}
+
 /// « Valider le diagnostic », the sharing switch and « nouvelle campagne ».
 #[component]
 pub fn CampaignActions() -> impl IntoView {

@@ -1,16 +1,17 @@
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use super::*;
+use diagnostic::sync::{Clamped, Hlc};
 use diagnostic::{questionnaire, MigrationStep, Renamed};
 
-fn op(id: &str, question: &str, option: Option<&str>, time_ms: f64) -> Operation {
-    Operation {
-        id: id.into(),
-        device: "device-a".into(),
-        campaign: "2026".into(),
-        question: question.into(),
-        option: option.map(Into::into),
-        comment: None,
-        time_ms,
-    }
+/// Operation ids for tests: unique, readable.
+fn next_id() -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!("op-{:04}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+fn new_ops() -> NewOps {
+    NewOps { now_ms: 5_000, next_id }
 }
 
 /// Questions on the default scale (custom scales have other option ids).
@@ -23,32 +24,106 @@ fn some_question_ids(n: usize) -> Vec<String> {
         .collect()
 }
 
+fn answer(doc: &mut CampaignDoc, device: &str, time: u64, question: &str, option: Option<&str>) -> Operation {
+    doc.record(next_id(), device, time, question, option.map(Into::into), None)
+}
+
 #[test]
 fn a_campaign_round_trips_through_json() {
     let q = questionnaire();
     let ids = some_question_ids(3);
     let mut doc = CampaignDoc::new("2026".into(), q.version.clone(), 1.0);
-    doc.apply(op("op-1", &ids[0], Some("stage-2"), 2.0));
-    doc.apply(op("op-2", &ids[1], Some("dont-know"), 3.0));
+    answer(&mut doc, "a", 2, &ids[0], Some("stage-2"));
+    answer(&mut doc, "a", 3, &ids[1], Some("dont-know"));
     let raw = serde_json::to_string(&doc).unwrap();
-    let loaded = parse_campaign(&raw, q);
+    let loaded = parse_campaign(&raw, q, new_ops());
     assert_eq!(loaded.doc.as_ref(), Some(&doc));
     assert_eq!(loaded.damage, None);
     assert!(!loaded.upgraded);
+    assert_eq!(doc.answers[&ids[0]].option, "stage-2");
+    assert_eq!(doc.answers[&ids[1]].updated_ms, 3.0);
 }
 
 #[test]
 fn consecutive_changes_to_one_question_fold_into_one_operation() {
     let ids = some_question_ids(2);
     let mut doc = CampaignDoc::new("2026".into(), "v".into(), 0.0);
-    doc.apply(op("op-1", &ids[0], Some("stage-1"), 1.0));
-    doc.apply(op("op-2", &ids[0], Some("stage-3"), 2.0));
-    doc.apply(op("op-3", &ids[1], Some("stage-0"), 3.0));
-    doc.apply(op("op-4", &ids[0], None, 4.0));
-    let outbox: Vec<_> = doc.outbox.iter().map(|o| o.id.as_str()).collect();
-    assert_eq!(outbox, ["op-2", "op-3", "op-4"]);
+    answer(&mut doc, "a", 1, &ids[0], Some("stage-1"));
+    let second = answer(&mut doc, "a", 2, &ids[0], Some("stage-3"));
+    let third = answer(&mut doc, "a", 3, &ids[1], Some("stage-0"));
+    let fourth = answer(&mut doc, "a", 4, &ids[0], None);
+    assert_eq!(doc.outbox, [second.id.clone(), third.id, fourth.id]);
+    assert!(second.base.is_empty(), "the folded first answer's base (none) carries over");
+    assert_eq!(fourth.base, [second.id], "a later change replaces the sent-or-not head");
     assert!(!doc.answers.contains_key(&ids[0]), "cleared answer is gone");
     assert_eq!(doc.answers[&ids[1]].option, "stage-0");
+    assert_eq!(doc.log.len(), 3);
+}
+
+#[test]
+fn acknowledged_operations_leave_the_outbox_and_clamped_clocks_are_taken() {
+    let ids = some_question_ids(2);
+    let mut doc = CampaignDoc::new("2026".into(), "v".into(), 0.0);
+    let first = answer(&mut doc, "a", 10, &ids[0], Some("stage-1"));
+    let second = answer(&mut doc, "a", 11, &ids[1], Some("stage-2"));
+    let server = Hlc { wall_ms: 50, counter: 0, device: "server".into() };
+    let clamped = Hlc { wall_ms: 9, counter: 0, device: "a".into() };
+    doc.acknowledge(
+        &PushAck {
+            acknowledged: vec![first.id.clone()],
+            clamped: vec![Clamped { id: first.id.clone(), clock: clamped.clone() }],
+            clock: server.clone(),
+        },
+        20,
+    );
+    assert_eq!(doc.outbox, [second.id]);
+    assert_eq!(doc.log[&first.id].clock, clamped);
+    assert!(doc.clock.wall_ms >= 50, "the server's clock was observed");
+    let next = answer(&mut doc, "a", 12, &ids[0], Some("stage-4"));
+    assert!(next.clock > server, "what is recorded next orders after what was seen");
+}
+
+#[test]
+fn concurrent_answers_from_two_phones_are_a_conflict_until_resolved() {
+    let ids = some_question_ids(1);
+    let mut mine = CampaignDoc::new("2026".into(), "v".into(), 0.0);
+    let mut theirs = mine.clone();
+    let a = answer(&mut mine, "phone-a", 100, &ids[0], Some("stage-1"));
+    let b = answer(&mut theirs, "phone-b", 200, &ids[0], Some("stage-3"));
+    mine.receive([b.clone()], 300);
+    assert_eq!(mine.answers[&ids[0]].option, "stage-3", "last writer wins meanwhile");
+    let conflicts = mine.conflicts();
+    assert_eq!(conflicts.len(), 1);
+    let ids_in_conflict: Vec<_> = conflicts[0].ops.iter().map(|o| o.id.clone()).collect();
+    assert_eq!(ids_in_conflict, [b.id.clone(), a.id.clone()], "winner first");
+
+    let resolution = mine.resolve(next_id(), "phone-a", 400, &conflicts[0], Some("stage-1".into()), None);
+    assert!(mine.conflicts().is_empty());
+    assert_eq!(mine.answers[&ids[0]].option, "stage-1");
+    theirs.receive([a, resolution], 500);
+    assert!(theirs.conflicts().is_empty());
+    assert_eq!(theirs.answers, mine.answers, "both phones agree");
+}
+
+#[test]
+fn pulling_back_an_operation_of_the_outbox_delivers_it() {
+    let ids = some_question_ids(1);
+    let mut doc = CampaignDoc::new("2026".into(), "v".into(), 0.0);
+    let op = answer(&mut doc, "a", 1, &ids[0], Some("stage-1"));
+    doc.receive([op], 2);
+    assert!(doc.outbox.is_empty());
+    assert_eq!(doc.pending(), []);
+}
+
+#[test]
+fn enrolment_gives_unsent_operations_the_server_device_id() {
+    let ids = some_question_ids(1);
+    let mut doc = CampaignDoc::new("2026".into(), "v".into(), 0.0);
+    answer(&mut doc, "local-1", 1, &ids[0], Some("stage-1"));
+    doc.adopt_device("server-device");
+    let pending = doc.pending();
+    assert_eq!(pending[0].device, "server-device");
+    assert_eq!(pending[0].clock.device, "server-device");
 }
 
 #[test]
@@ -63,7 +138,7 @@ fn schema_1_is_upgraded_and_its_answers_enter_the_outbox() {
         "answers": { ids[0].clone(): "stage-4", ids[1].clone(): "not-applicable" }
     })
     .to_string();
-    let loaded = parse_campaign(&raw, q);
+    let loaded = parse_campaign(&raw, q, new_ops());
     let doc = loaded.doc.expect("upgraded");
     assert!(loaded.upgraded);
     assert_eq!(loaded.damage, None);
@@ -100,21 +175,20 @@ fn answers_on_an_older_questionnaire_follow_the_migration_map() {
     });
 
     let mut doc = CampaignDoc::new("2026".into(), old.version.clone(), 0.0);
-    doc.apply(op("op-1", &ids[0], Some("stage-3"), 1.0));
-    doc.apply(op("op-2", &ids[1], Some("stage-1"), 2.0));
-    doc.answers.insert(
-        "question-that-never-existed".into(),
-        StoredAnswer { option: "stage-2".into(), comment: None, updated_ms: 3.0 },
-    );
-    let loaded = parse_campaign(&serde_json::to_string(&doc).unwrap(), &next);
+    answer(&mut doc, "a", 1, &ids[0], Some("stage-3"));
+    let kept = answer(&mut doc, "a", 2, &ids[1], Some("stage-1"));
+    answer(&mut doc, "a", 3, "question-that-never-existed", Some("stage-2"));
+    let loaded = parse_campaign(&serde_json::to_string(&doc).unwrap(), &next, new_ops());
     let migrated = loaded.doc.unwrap();
     assert!(loaded.upgraded);
     assert_eq!(migrated.content_version, "apvf-2027.1");
     assert_eq!(migrated.answers[&renamed_to].option, "stage-3");
-    assert_eq!(migrated.answers[&renamed_to].updated_ms, 1.0);
     assert_eq!(migrated.answers[&ids[1]].option, "stage-1");
     assert_eq!(migrated.retired.len(), 1, "the unknown answer is kept aside, not dropped");
     assert_eq!(migrated.retired[0].question, "question-that-never-existed");
+    let pending: Vec<_> = migrated.pending().into_iter().map(|op| op.question).collect();
+    assert_eq!(pending, [ids[1].clone(), renamed_to.clone()], "only current question ids are sent");
+    assert!(migrated.log.contains_key(&kept.id));
 }
 
 #[test]
@@ -122,50 +196,45 @@ fn a_questionnaire_version_the_map_does_not_know_retires_answers_instead_of_losi
     let q = questionnaire();
     let ids = some_question_ids(1);
     let mut doc = CampaignDoc::new("2026".into(), "apvf-1999.1".into(), 0.0);
-    doc.apply(op("op-1", &ids[0], Some("stage-3"), 1.0));
-    let loaded = parse_campaign(&serde_json::to_string(&doc).unwrap(), q);
+    answer(&mut doc, "a", 1, &ids[0], Some("stage-3"));
+    let loaded = parse_campaign(&serde_json::to_string(&doc).unwrap(), q, new_ops());
     let doc = loaded.doc.unwrap();
     assert!(doc.answers.is_empty());
     assert_eq!(doc.retired.len(), 1);
     assert_eq!(doc.retired[0].content_version, "apvf-1999.1");
-    assert_eq!(doc.outbox.len(), 1, "the operation still goes to the server");
+    assert_eq!(doc.retired[0].answer.option, "stage-3");
 }
 
 #[test]
 fn unreadable_text_is_reported_not_guessed() {
-    let loaded = parse_campaign("{\"schema\":2,\"id\":\"2026\",\"answ", questionnaire());
+    let loaded = parse_campaign("{\"schema\":2,\"id\":\"2026\",\"answ", questionnaire(), new_ops());
     assert_eq!(loaded.doc, None);
     assert!(matches!(loaded.damage, Some(Damage::Unreadable(_))));
 }
 
 #[test]
 fn a_newer_schema_is_left_alone() {
-    let loaded = parse_campaign(r#"{"schema":99,"id":"2026"}"#, questionnaire());
+    let loaded = parse_campaign(r#"{"schema":99,"id":"2026"}"#, questionnaire(), new_ops());
     assert_eq!(loaded.doc, None);
     assert_eq!(loaded.damage, Some(Damage::NewerSchema(99)));
 }
 
 #[test]
-fn a_partly_damaged_document_keeps_every_answer_that_still_reads() {
+fn a_partly_damaged_document_keeps_every_operation_that_still_reads() {
     let q = questionnaire();
     let ids = some_question_ids(2);
-    let raw = serde_json::json!({
-        "schema": 2, "id": "2026", "content_version": q.version, "created_ms": 0.0,
-        "answers": {
-            ids[0].clone(): { "option": "stage-2", "updated_ms": 1.0 },
-            ids[1].clone(): { "option": 42 }
-        },
-        "outbox": [ { "id": "op-1" }, { "id": "op-2", "device": "d", "campaign": "2026",
-            "question": ids[0].clone(), "option": "stage-2", "time_ms": 1.0 } ]
-    })
-    .to_string();
-    let loaded = parse_campaign(&raw, q);
+    let mut doc = CampaignDoc::new("2026".into(), q.version.clone(), 0.0);
+    let good = answer(&mut doc, "a", 1, &ids[0], Some("stage-2"));
+    let mut value = serde_json::to_value(&doc).unwrap();
+    value["log"]["op-broken"] = serde_json::json!({ "id": "op-broken", "question": 42 });
+    value["outbox"] = serde_json::json!([good.id, "op-broken"]);
+    value["plan"] = serde_json::json!([{ "question": ids[1] }, { "question": 7 }]);
+    let loaded = parse_campaign(&value.to_string(), q, new_ops());
     let doc = loaded.doc.unwrap();
     assert!(matches!(loaded.damage, Some(Damage::Partial(_))));
-    assert_eq!(doc.answers.len(), 1);
     assert_eq!(doc.answers[&ids[0]].option, "stage-2");
-    assert_eq!(doc.outbox.len(), 1);
-    assert_eq!(doc.outbox[0].id, "op-2");
+    assert_eq!(doc.outbox, [good.id]);
+    assert_eq!(doc.plan.len(), 1);
 }
 
 #[test]
@@ -173,10 +242,7 @@ fn settings_read_back_and_reject_newer_schemas() {
     let settings = Settings::new("device".into(), "2026".into());
     let raw = serde_json::to_string(&settings).unwrap();
     assert_eq!(parse_settings(&raw), Ok(settings));
-    assert_eq!(
-        parse_settings(r#"{"schema":7}"#),
-        Err(Damage::NewerSchema(7))
-    );
+    assert_eq!(parse_settings(r#"{"schema":7}"#), Err(Damage::NewerSchema(7)));
     assert!(matches!(parse_settings("nope"), Err(Damage::Unreadable(_))));
 }
 
@@ -187,4 +253,5 @@ fn backup_keys_are_recognised_and_never_collide_with_documents() {
     assert!(is_backup_key(&key));
     assert!(!is_backup_key(&campaign_key("2026")));
     assert!(key.starts_with(KEY_PREFIX));
+    assert_eq!(campaign_of_key(&campaign_key("2027")), Some("2027"));
 }

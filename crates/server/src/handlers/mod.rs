@@ -1,0 +1,30 @@
+//! Request handlers, one module per resource; `router.rs` says which path reaches which.
+
+pub mod app;
+pub mod communes;
+pub mod devices;
+pub mod health;
+pub mod invites;
+pub mod questionnaire;
+pub mod sync;
+pub mod towns;
+pub mod unmatched;
+
+use axum::http::header::CACHE_CONTROL;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+/// A JSON answer no cache may keep (it is one town's data, or carries a secret).
+pub(crate) fn private_json(status: StatusCode, body: impl Serialize) -> Response {
+    (status, [(CACHE_CONTROL, "no-store")], Json(body)).into_response()
+}
+
+/// `text` cut to `max` characters, for quoting client input back in a message.
+pub(crate) fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}

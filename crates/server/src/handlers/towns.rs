@@ -1,0 +1,192 @@
+//! Enrolment: `POST /api/towns` (the first official creates the commune's space), `POST
+//! /api/join` (another joins by invitation) and `GET /api/me`. Both enrolments answer 201 with
+//! the new device's token, the only time it is ever shown.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use diagnostic::sync::{display_name, CreateTown, Device, Enrolment, Join, Me, PROTOCOL_VERSION};
+
+use super::{private_json, shorten};
+use crate::auth::{new_device_id, new_token, Authenticated};
+use crate::clock::now_ms;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::invite::{canonical_code, code_parts, secret_hash, MAX_CODE_ATTEMPTS};
+use crate::storage::{CreateTownOutcome, NewDevice, RedeemOutcome, Storage};
+use crate::AppState;
+
+/// Longest link secret looked up (a real one has 43 characters).
+const MAX_SECRET_CHARS: usize = 100;
+
+fn new_device(name: &str, role: diagnostic::sync::Role) -> Result<(NewDevice, String), ApiError> {
+    let name = display_name(name).map_err(ApiError::bad_request)?;
+    let (token, token_hash) = new_token()?;
+    let device = NewDevice {
+        id: new_device_id()?,
+        token_hash,
+        name,
+        role: role.as_str().to_string(),
+        created_ms: now_ms() as i64,
+    };
+    Ok((device, token))
+}
+
+/// The 201 answer of an enrolment.
+async fn enrolled(
+    state: &AppState,
+    town_id: i64,
+    device: NewDevice,
+    token: String,
+) -> Result<Response, ApiError> {
+    let town = state.storage.town(town_id).await?.ok_or_else(|| {
+        tracing::error!(town_id, "a town just enrolled into is missing");
+        ApiError::Internal
+    })?;
+    let role = diagnostic::sync::Role::parse(&device.role).ok_or(ApiError::Internal)?;
+    tracing::info!(device = %device.id, commune = %town.commune.code, "device enrolled");
+    let created_ms = device.created_ms as u64;
+    Ok(private_json(
+        StatusCode::CREATED,
+        Enrolment {
+            token,
+            device: Device {
+                id: device.id,
+                name: device.name,
+                role,
+                created_ms,
+                last_seen_ms: Some(created_ms),
+                revoked_ms: None,
+                current: true,
+            },
+            town,
+        },
+    ))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<CreateTown>,
+) -> Result<Response, ApiError> {
+    let (device, token) = new_device(&request.name, request.role)?;
+    let commune = request.commune.trim();
+    match state.storage.create_town(commune, &device).await? {
+        CreateTownOutcome::Created { town_id } => enrolled(&state, town_id, device, token).await,
+        CreateTownOutcome::UnknownCommune => Err(ApiError::sync(
+            StatusCode::BAD_REQUEST,
+            "unknown_commune",
+            format!(
+                "unknown commune `{}`: give the INSEE code of a commune found with \
+                 GET /api/communes",
+                shorten(commune, 20)
+            ),
+        )),
+        CreateTownOutcome::Exists { commune_name } => Err(ApiError::sync(
+            StatusCode::CONFLICT,
+            "town_exists",
+            format!(
+                "L'espace de {commune_name} existe déjà : demandez une invitation (lien, QR code \
+                 ou code) à un élu ou un agent déjà inscrit."
+            ),
+        )),
+    }
+}
+
+pub async fn join(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<Join>,
+) -> Result<Response, ApiError> {
+    let (device, token) = new_device(&request.name, request.role)?;
+    let outcome = match (&request.secret, &request.code) {
+        (Some(secret), None) => {
+            let secret = secret.trim();
+            if secret.is_empty() || secret.len() > MAX_SECRET_CHARS {
+                return Err(ApiError::bad_request("the invitation secret is malformed"));
+            }
+            state
+                .storage
+                .redeem_link(&secret_hash(secret), &device)
+                .await?
+        }
+        (None, Some(code)) => {
+            let code = canonical_code(code).ok_or_else(|| {
+                ApiError::sync(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_code",
+                    "Un code d'invitation a 9 caractères, par exemple K7Q-F3M-9PX.",
+                )
+            })?;
+            let (prefix, hash) = code_parts(&code);
+            state
+                .storage
+                .redeem_code(&prefix, &hash, &device, MAX_CODE_ATTEMPTS)
+                .await?
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "give exactly one of `secret` (from an invitation link) and `code`",
+            ))
+        }
+    };
+    match outcome {
+        RedeemOutcome::Joined { town_id } => enrolled(&state, town_id, device, token).await,
+        RedeemOutcome::NotFound => Err(ApiError::sync(
+            StatusCode::NOT_FOUND,
+            "invite_not_found",
+            "Invitation inconnue : vérifiez le code ou le lien, ou demandez une nouvelle \
+             invitation.",
+        )),
+        RedeemOutcome::WrongCode { attempts_left } => Err(ApiError::sync(
+            StatusCode::NOT_FOUND,
+            "invite_wrong_code",
+            format!(
+                "Code incorrect. Encore {attempts_left} essai{} avant que ce code soit bloqué.",
+                if attempts_left > 1 { "s" } else { "" }
+            ),
+        )),
+        RedeemOutcome::Expired => Err(ApiError::sync(
+            StatusCode::GONE,
+            "invite_expired",
+            "Cette invitation a expiré : demandez-en une nouvelle.",
+        )),
+        RedeemOutcome::Used => Err(ApiError::sync(
+            StatusCode::GONE,
+            "invite_used",
+            "Cette invitation a déjà servi : demandez-en une nouvelle.",
+        )),
+        RedeemOutcome::Locked => Err(ApiError::sync(
+            StatusCode::GONE,
+            "invite_locked",
+            "Trop d'essais erronés : ce code est bloqué. Demandez une nouvelle invitation.",
+        )),
+    }
+}
+
+pub async fn me(State(state): State<AppState>, auth: Authenticated) -> Result<Response, ApiError> {
+    state
+        .storage
+        .touch_device(&auth.device_id, now_ms() as i64)
+        .await?;
+    let town = state
+        .storage
+        .town(auth.town_id)
+        .await?
+        .ok_or(ApiError::Internal)?;
+    let mut device = state
+        .storage
+        .devices(auth.town_id)
+        .await?
+        .into_iter()
+        .find(|device| device.id == auth.device_id)
+        .ok_or(ApiError::Internal)?;
+    device.current = true;
+    Ok(private_json(
+        StatusCode::OK,
+        Me {
+            device,
+            town,
+            clock: state.clock.read(),
+            protocol: PROTOCOL_VERSION,
+        },
+    ))
+}

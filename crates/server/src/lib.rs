@@ -1,0 +1,272 @@
+//! Arobase server: serves the built app (`dist/`) and the JSON API over an embedded database.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), server::ServerError> {
+//! let config = server::Config::default();
+//! let (addr, handle) = server::Server::bind(&config).await?;
+//! println!("listening on http://{addr}");
+//! handle.run_until(server::shutdown_signal()).await
+//! # }
+//! ```
+//!
+//! Layout (after Atuin's server): `router.rs` lists every route, `handlers/` holds one module per
+//! resource, `storage/` one module per database backend behind the [`storage::Storage`] trait.
+
+pub mod assets;
+pub mod auth;
+pub mod clock;
+pub mod communes;
+pub mod config;
+pub mod encoding;
+pub mod error;
+pub mod extract;
+pub mod handlers;
+pub mod invite;
+pub mod router;
+pub mod security;
+pub mod storage;
+pub mod telemetry;
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use config::{Config, LogFormat};
+pub use error::{ApiError, ServerError};
+pub use storage::{Database, Storage};
+
+use assets::AppFiles;
+use clock::ServerClock;
+use config::SHUTDOWN_GRACE;
+
+/// What handlers share: the database, the app files loaded at start, the server's clock.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub storage: Database,
+    pub app: Arc<AppFiles>,
+    pub clock: Arc<ServerClock>,
+    /// `--public-url`, for invitation links.
+    pub public_url: Option<String>,
+}
+
+impl AppState {
+    pub fn new(storage: Database, app: AppFiles) -> Self {
+        AppState {
+            storage,
+            app: Arc::new(app),
+            clock: Arc::new(ServerClock::default()),
+            public_url: None,
+        }
+    }
+
+    pub fn with_public_url(mut self, public_url: Option<String>) -> Self {
+        self.public_url = public_url;
+        self
+    }
+}
+
+/// Entry point for starting the server.
+pub struct Server;
+
+impl Server {
+    /// Opens and migrates the database, binds the listener, loads the app files, then serves in
+    /// a background task. Returns the bound address (useful with port 0) and a handle to stop it.
+    ///
+    /// Imports the commune list first when the database has none (see [`communes`]).
+    ///
+    /// Fails with a [`ServerError`] whose source chain says what went wrong: an unusable
+    /// `DATABASE_URL`, an unreadable commune list, a port in use, an unreadable app file. A missing or incomplete `dist/` is
+    /// not an error: the API runs and app paths answer 503.
+    pub async fn bind(config: &Config) -> Result<(SocketAddr, ServerHandle), ServerError> {
+        let storage = Database::connect(&config.database_url).await?;
+        if let Err(err) = communes::import_if_empty(&storage, &config.communes).await {
+            storage.close().await;
+            return Err(err.into());
+        }
+        match Self::start(config, storage.clone()).await {
+            Ok(started) => Ok(started),
+            Err(err) => {
+                storage.close().await;
+                Err(err)
+            }
+        }
+    }
+
+    async fn start(
+        config: &Config,
+        storage: Database,
+    ) -> Result<(SocketAddr, ServerHandle), ServerError> {
+        // Bind before the slow part (compression) so that a port already in use fails at once;
+        // connections arriving meanwhile wait in the listen backlog.
+        let listener =
+            TcpListener::bind(&config.listen)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: config.listen.clone(),
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: config.listen.clone(),
+            source,
+        })?;
+
+        let app = assets::load(config.dist.clone()).await?;
+        if let AppFiles::NotBuilt { reason } = &app {
+            tracing::warn!(
+                %reason,
+                "app not built: serving the API only, app pages answer 503 (run `make build`)"
+            );
+        }
+        let state = AppState::new(storage.clone(), app).with_public_url(config.public_url.clone());
+        let router = router::router(state);
+
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let task = tokio::spawn(serve(listener, router, shutdown_rx, storage.clone()));
+        tracing::info!(%addr, database = storage.backend(), "server started");
+        Ok((
+            addr,
+            ServerHandle {
+                addr,
+                shutdown,
+                task,
+                storage,
+            },
+        ))
+    }
+}
+
+/// A running server. Dropping it also shuts the server down gracefully, so a test that forgets
+/// to stop its server does not leak it.
+#[must_use = "dropping the handle shuts the server down"]
+#[derive(Debug)]
+pub struct ServerHandle {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<Result<(), ServerError>>,
+    storage: Database,
+}
+
+impl ServerHandle {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The server's database (tests read pragmas through it; ops tooling may too).
+    pub fn storage(&self) -> &Database {
+        &self.storage
+    }
+
+    /// Starts a graceful shutdown and returns at once: the listener stops accepting, in-flight
+    /// requests finish (up to [`SHUTDOWN_GRACE`]), then the database pool is closed.
+    pub fn trigger_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Shuts down gracefully and waits until the server has stopped and the pool is closed.
+    pub async fn shutdown(self) -> Result<(), ServerError> {
+        self.trigger_shutdown();
+        let ServerHandle { task, shutdown, .. } = self;
+        let result = task.await;
+        drop(shutdown);
+        result.map_err(|_| ServerError::Panicked)?
+    }
+
+    /// Serves until `signal` completes, then shuts down gracefully; returns early with the error
+    /// if the server fails on its own.
+    pub async fn run_until(mut self, signal: impl Future<Output = ()>) -> Result<(), ServerError> {
+        let stopped_on_its_own = tokio::select! {
+            () = signal => None,
+            result = &mut self.task => Some(result),
+        };
+        match stopped_on_its_own {
+            Some(result) => result.map_err(|_| ServerError::Panicked)?,
+            None => self.shutdown().await,
+        }
+    }
+}
+
+async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: watch::Receiver<bool>,
+    storage: Database,
+) -> Result<(), ServerError> {
+    // A dropped sender (`wait_for` error) counts as a shutdown request too.
+    let mut stop = shutdown.clone();
+    let graceful = axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|stop| *stop).await;
+            tracing::info!("shutting down: finishing in-flight requests");
+        })
+        .into_future();
+    let mut deadline_rx = shutdown;
+    let deadline = async move {
+        let _ = deadline_rx.wait_for(|stop| *stop).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    let result = tokio::select! {
+        result = graceful => result.map_err(ServerError::Serve),
+        () = deadline => {
+            tracing::warn!(
+                grace_s = SHUTDOWN_GRACE.as_secs(),
+                "requests still in flight after the grace period; stopping anyway"
+            );
+            Ok(())
+        }
+    };
+    // Closing waits for borrowed connections; a request abandoned past the grace period could
+    // hold one forever, so this wait is bounded too (and short: the grace period is spent).
+    match tokio::time::timeout(DATABASE_CLOSE_TIMEOUT, storage.close()).await {
+        Ok(()) => tracing::info!("server stopped; database closed"),
+        Err(_) => tracing::warn!("server stopped; database connections still in use, not closed"),
+    }
+    result
+}
+
+/// See [`serve`]: how long closing the database may take once the server has stopped.
+const DATABASE_CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM (systemd, Docker, Kubernetes stop).
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received"),
+        () = terminate => tracing::info!("SIGTERM received"),
+    }
+}
+
+/// `err` and its sources, `: `-separated, for one-line error reports.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,235 @@
+//! Every route of the server, and the middleware around all of them.
+//!
+//! | method   | path                  | handler                                   | auth   |
+//! |----------|-----------------------|-------------------------------------------|--------|
+//! | GET/HEAD | `/api/health`         | [`health::health`]                        |        |
+//! | GET/HEAD | `/api/questionnaire`  | [`questionnaire::questionnaire`]          |        |
+//! | GET/HEAD | `/api/communes?q=`    | [`communes::search`]                      |        |
+//! | POST     | `/api/towns`          | [`towns::create`] (first device of a town)|        |
+//! | POST     | `/api/join`           | [`towns::join`] (by invitation)           |        |
+//! | GET/HEAD | `/api/me`             | [`towns::me`]                             | token  |
+//! | GET/HEAD | `/api/devices`        | [`devices::list`]                         | token  |
+//! | DELETE   | `/api/devices/{id}`   | [`devices::revoke`]                       | token  |
+//! | POST     | `/api/invites`        | [`invites::create`]                       | token  |
+//! | POST     | `/api/sync/push`      | [`sync::push`]                            | token  |
+//! | GET/HEAD | `/api/sync/pull`      | [`sync::pull`]                            | token  |
+//! | any      | other `/api/...`      | [`unmatched::api_not_found`] (JSON 404)   |        |
+//! | GET/HEAD | any other path        | [`app::serve`] (the file, else `index.html`) |     |
+//!
+//! "token": `Authorization: Bearer <device token>`; the town acted on is the token's (see
+//! [`crate::auth`]). The protocol is described in `docs/sync.md`.
+//!
+//! A known path asked with another method gets a JSON 405 ([`unmatched::method_not_allowed`],
+//! or [`app::serve`] itself for app paths).
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::header::CONTENT_LENGTH;
+use axum::http::{HeaderMap, Method, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
+use tracing::Level;
+
+use crate::config::MAX_BODY_BYTES;
+use crate::error::{self, ApiError};
+use crate::handlers::{
+    app, communes, devices, health, invites, questionnaire, sync, towns, unmatched,
+};
+use crate::security::{add_security_headers, SecurityHeaders};
+use crate::AppState;
+
+/// The whole application: API routes, the app's files and the middleware stack.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/health", get(health::health))
+        .route("/api/questionnaire", get(questionnaire::questionnaire))
+        .route("/api/communes", get(communes::search))
+        .route("/api/towns", post(towns::create))
+        .route("/api/join", post(towns::join))
+        .route("/api/me", get(towns::me))
+        .route("/api/devices", get(devices::list))
+        .route("/api/devices/{id}", delete(devices::revoke))
+        .route("/api/invites", post(invites::create))
+        .route("/api/sync/push", post(sync::push))
+        .route("/api/sync/pull", get(sync::pull));
+    with_fallbacks_and_layers(api, state)
+}
+
+/// Adds what every route shares. Separate from [`router`] so tests can mount extra endpoints
+/// behind exactly the production middleware.
+pub(crate) fn with_fallbacks_and_layers(api: Router<AppState>, state: AppState) -> Router {
+    let security = Arc::new(SecurityHeaders::new(state.app.script_hashes()));
+    api
+        // Must come after the routes: it applies to the routes registered so far.
+        .method_not_allowed_fallback(unmatched::method_not_allowed)
+        .fallback(fallback)
+        // Layers wrap what is above them; the last one added sees the request first.
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(reject_oversized_body))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(
+            TraceLayer::new_for_http()
+                // The path only: query strings may one day carry tokens.
+                .make_span_with(|request: &Request| {
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                    )
+                })
+                .on_request(())
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(LatencyUnit::Millis),
+                )
+                .on_failure(DefaultOnFailure::new().latency_unit(LatencyUnit::Millis)),
+        )
+        // Outermost, so even the answers of the layers above (413, panic 500) carry them.
+        .layer(middleware::from_fn_with_state(
+            security,
+            add_security_headers,
+        ))
+        .with_state(state)
+}
+
+/// Paths no route matched: `/api/...` is an API 404, anything else belongs to the app.
+async fn fallback(
+    state: State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if is_api_path(uri.path()) {
+        unmatched::api_not_found(uri).await.into_response()
+    } else {
+        app::serve(state, method, uri, headers).await
+    }
+}
+
+fn is_api_path(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// Refuses a body that announces more than the limit before reading any of it. Bodies without
+/// `Content-Length` are bounded while read by [`DefaultBodyLimit`] in the extractors.
+async fn reject_oversized_body(request: Request, next: Next) -> Response {
+    let announced = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return ApiError::payload_too_large().into_response();
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assets::AppFiles;
+    use crate::extract::ApiJson;
+    use crate::storage::Database;
+    use axum::body::{to_bytes, Body};
+    use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+    use axum::http::StatusCode;
+    use axum::routing::post;
+    use tower::ServiceExt;
+
+    #[test]
+    fn recognises_api_paths() {
+        assert!(is_api_path("/api"));
+        assert!(is_api_path("/api/"));
+        assert!(is_api_path("/api/nope"));
+        assert!(!is_api_path("/apiculture"));
+        assert!(!is_api_path("/"));
+    }
+
+    async fn test_app() -> Router {
+        async fn echo_len(ApiJson(value): ApiJson<serde_json::Value>) -> String {
+            value.to_string().len().to_string()
+        }
+        async fn boom() -> &'static str {
+            panic!("handler bug")
+        }
+        let storage = Database::connect("sqlite::memory:").await.unwrap();
+        let state = AppState::new(
+            storage,
+            AppFiles::NotBuilt {
+                reason: "test".into(),
+            },
+        );
+        let api = Router::new()
+            .route("/api/test-json", post(echo_len))
+            .route("/api/test-panic", get(boom));
+        with_fallbacks_and_layers(api, state)
+    }
+
+    async fn send(app: Router, request: Request<Body>) -> (StatusCode, HeaderMap, String) {
+        let response = app.oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        (status, headers, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    /// The rejection mapping, exercised through the real middleware stack on a JSON endpoint.
+    #[tokio::test]
+    async fn malformed_json_is_a_json_400_with_reason() {
+        let request = Request::post("/api/test-json")
+            .header(CONTENT_TYPE, "application/json")
+            .body(Body::from("{\"answers\": [1, 2"))
+            .unwrap();
+        let (status, headers, body) = send(test_app().await, request).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(headers[CONTENT_TYPE], "application/json");
+        assert!(headers.contains_key(CONTENT_SECURITY_POLICY));
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let message = json["error"].as_str().unwrap();
+        assert!(message.starts_with("malformed JSON body"), "{message}");
+        assert!(message.contains("EOF"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn valid_json_reaches_the_handler() {
+        let request = Request::post("/api/test-json")
+            .header(CONTENT_TYPE, "application/json")
+            .body(Body::from("[1,2]"))
+            .unwrap();
+        let (status, _, body) = send(test_app().await, request).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, "5");
+    }
+
+    #[tokio::test]
+    async fn oversized_body_without_length_is_a_json_413() {
+        let big = format!("[{}0]", "0,".repeat(MAX_BODY_BYTES));
+        let request = Request::post("/api/test-json")
+            .header(CONTENT_TYPE, "application/json")
+            .body(Body::from(big))
+            .unwrap();
+        assert!(!request.headers().contains_key(CONTENT_LENGTH));
+        let (status, _, body) = send(test_app().await, request).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(
+            body.contains("exceeds the limit of 1048576 bytes"),
+            "{body}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_json_500_with_security_headers() {
+        let request = Request::get("/api/test-panic").body(Body::empty()).unwrap();
+        let (status, headers, body) = send(test_app().await, request).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(headers.contains_key(CONTENT_SECURITY_POLICY));
+        assert_eq!(body, r#"{"error":"internal server error"}"#);
+    }
+}

@@ -1,0 +1,271 @@
+//! SQLite backend: one embedded file, no service to run.
+//!
+//! SQLite allows one writer at a time, so writes go through a pool of exactly one connection
+//! (they queue in the pool instead of failing with `SQLITE_BUSY`), while reads use a separate pool
+//! of read-only connections that WAL lets run alongside the writer.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::Row;
+
+use super::StorageError;
+
+/// How long a connection waits on a lock held by another process (a backup, the sqlite3 shell)
+/// before giving up; in-process writers never contend, they queue in the writer pool.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a request waits for a pooled connection before failing instead of hanging.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Readers are cheap in WAL mode, but more than a few buys nothing on a small server.
+const MAX_READERS: u32 = 4;
+
+/// SQLite storage: a single-connection writer pool and a read-only reader pool on the same file.
+#[derive(Debug, Clone)]
+pub struct SqliteStorage {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    path: PathBuf,
+}
+
+/// Connection settings as SQLite reports them, to check that the intended pragmas took effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pragmas {
+    pub journal_mode: String,
+    /// 0 = OFF, 1 = NORMAL, 2 = FULL, 3 = EXTRA.
+    pub synchronous: i64,
+    pub foreign_keys: bool,
+    pub busy_timeout_ms: i64,
+}
+
+impl SqliteStorage {
+    /// Opens the database file named by a `sqlite:` URL, creating the file and its parent
+    /// directories when missing, then runs the embedded migrations.
+    pub async fn connect(url: &str) -> Result<Self, StorageError> {
+        let options =
+            SqliteConnectOptions::from_str(url).map_err(|source| StorageError::InvalidUrl {
+                url: url.to_string(),
+                source,
+            })?;
+        let path = options.get_filename().to_path_buf();
+        let in_memory = is_in_memory(url);
+        if !in_memory && path.as_os_str().is_empty() {
+            return Err(StorageError::NoFile {
+                url: url.to_string(),
+            });
+        }
+
+        // FULL rather than NORMAL: in WAL mode NORMAL may lose the last commits on power loss,
+        // and a diagnostic a mayor just finished must survive the town hall's power cut.
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            .optimize_on_close(true, None);
+
+        if !in_memory {
+            create_parent_dir(&path)?;
+        }
+
+        let open_error = |source| StorageError::Open {
+            path: path.clone(),
+            source,
+        };
+        // The one writer connection is kept for the server's lifetime: recycling it buys nothing,
+        // and for an in-memory database closing it would drop the data.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options.clone())
+            .await
+            .map_err(open_error)?;
+
+        if let Err(source) = sqlx::migrate!("./migrations/sqlite").run(&writer).await {
+            writer.close().await;
+            return Err(StorageError::Migrate { path, source });
+        }
+
+        // An in-memory database exists only inside its connections, so separate reader
+        // connections would not see it: there the writer serves reads too.
+        let reader = if in_memory {
+            writer.clone()
+        } else {
+            let reader_options = options.read_only(true).optimize_on_close(false, None);
+            match SqlitePoolOptions::new()
+                .max_connections(MAX_READERS)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(reader_options)
+                .await
+            {
+                Ok(reader) => reader,
+                Err(source) => {
+                    writer.close().await;
+                    return Err(open_error(source));
+                }
+            }
+        };
+
+        Ok(SqliteStorage {
+            writer,
+            reader,
+            path,
+        })
+    }
+
+    /// The database file (for in-memory databases, SQLite's internal name).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Pool for statements that write; it holds one connection, so writes are serialised.
+    pub fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    /// Pool of read-only connections.
+    pub fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    /// Pragmas of a writer connection and of a reader connection, as SQLite reports them.
+    pub async fn pragmas(&self) -> Result<(Pragmas, Pragmas), StorageError> {
+        Ok((
+            read_pragmas(&self.writer).await?,
+            read_pragmas(&self.reader).await?,
+        ))
+    }
+
+    /// Whether both pools have been closed.
+    pub fn is_closed(&self) -> bool {
+        self.writer.is_closed() && self.reader.is_closed()
+    }
+}
+
+impl SqliteStorage {
+    async fn ping_db(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map_err(|source| StorageError::Query {
+                what: "health check `SELECT 1`",
+                source,
+            })?;
+        Ok(())
+    }
+
+    async fn close_pools(&self) {
+        // Readers first: the writer's close runs `PRAGMA optimize` and checkpoints the WAL,
+        // which goes best with no other connection open.
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+/// The shared SQL (see `storage/mod.rs`), compiled for SQLite.
+mod queries {
+    use super::SqliteStorage as Backend;
+    type Db = sqlx::Sqlite;
+    const BACKEND: &str = "sqlite";
+    include!("queries.rs");
+}
+
+async fn read_pragmas(pool: &SqlitePool) -> Result<Pragmas, StorageError> {
+    let query_error = |source| StorageError::Query {
+        what: "reading connection pragmas",
+        source,
+    };
+    // All four on one connection: pragmas are per connection.
+    let mut conn = pool.acquire().await.map_err(query_error)?;
+    let journal_mode: String = sqlx::query("PRAGMA journal_mode")
+        .fetch_one(&mut *conn)
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(query_error)?;
+    let synchronous: i64 = sqlx::query("PRAGMA synchronous")
+        .fetch_one(&mut *conn)
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(query_error)?;
+    let foreign_keys: i64 = sqlx::query("PRAGMA foreign_keys")
+        .fetch_one(&mut *conn)
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(query_error)?;
+    let busy_timeout_ms: i64 = sqlx::query("PRAGMA busy_timeout")
+        .fetch_one(&mut *conn)
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(query_error)?;
+    Ok(Pragmas {
+        journal_mode,
+        synchronous,
+        foreign_keys: foreign_keys != 0,
+        busy_timeout_ms,
+    })
+}
+
+fn create_parent_dir(path: &Path) -> Result<(), StorageError> {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => {
+            std::fs::create_dir_all(parent).map_err(|source| StorageError::CreateDir {
+                path: parent.to_path_buf(),
+                source,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Mirrors how sqlx reads the URL: `:memory:` as the path, or `mode=memory` in the query.
+fn is_in_memory(url: &str) -> bool {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (database, params) = rest.split_once('?').unwrap_or((rest, ""));
+    database == ":memory:" || params.split('&').any(|param| param == "mode=memory")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_in_memory_urls() {
+        assert!(is_in_memory("sqlite::memory:"));
+        assert!(is_in_memory("sqlite://:memory:"));
+        assert!(is_in_memory("sqlite://?mode=memory&cache=shared"));
+        assert!(!is_in_memory("sqlite://data/arobase.sqlite"));
+        assert!(!is_in_memory("sqlite://data/memory.sqlite?mode=rwc"));
+    }
+
+    use crate::storage::Storage;
+
+    #[tokio::test]
+    async fn in_memory_database_works_with_a_shared_pool() {
+        let storage = SqliteStorage::connect("sqlite::memory:").await.unwrap();
+        storage.ping().await.unwrap();
+        let count: i64 = sqlx::query("SELECT count(*) FROM server_meta")
+            .fetch_one(storage.reader())
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(count, 1, "the migration ran on the connection readers use");
+        storage.close().await;
+        assert!(storage.is_closed());
+    }
+
+    #[tokio::test]
+    async fn empty_path_is_rejected() {
+        let err = SqliteStorage::connect("sqlite://").await.unwrap_err();
+        assert!(matches!(err, StorageError::NoFile { .. }), "{err}");
+    }
+}

@@ -1,0 +1,179 @@
+//! The `arobase-server` binary as an operator runs it: configuration from flags and environment,
+//! the announced URL, JSON logs, signals, and clear failures.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rstest::rstest;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_arobase-server");
+
+/// The binary with a clean environment, so the developer's or CI's variables cannot leak in.
+fn command() -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Waits for the process to exit, killing it if it outlives `timeout`.
+fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("arobase-server did not exit within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn send_signal(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status()
+        .expect("the `kill` command exists");
+    assert!(status.success());
+}
+
+#[rstest]
+#[case::sigterm("TERM")]
+#[case::sigint("INT")]
+#[tokio::test]
+async fn starts_from_env_and_flags_serves_and_stops_on_signal(#[case] signal: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dist = tmp.path().join("dist");
+    common::write_dist(&dist);
+    let db_path = tmp.path().join("state/arobase.sqlite");
+    let mut child = command()
+        // A flag wins over its variable: this bogus address must be ignored.
+        .env("AROBASE_LISTEN", "not-an-address")
+        .arg("--listen")
+        .arg("127.0.0.1:0")
+        .env("DATABASE_URL", format!("sqlite://{}", db_path.display()))
+        .env("AROBASE_DIST", &dist)
+        .env("AROBASE_LOG_FORMAT", "json")
+        .spawn()
+        .unwrap();
+
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("Arobase listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(
+        db_path.is_file(),
+        "DATABASE_URL from the environment was used"
+    );
+
+    let client = reqwest::Client::new();
+    let health = client
+        .get(format!("{url}/api/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let index = client.get(format!("{url}/")).send().await.unwrap();
+    assert_eq!(
+        index.status(),
+        200,
+        "AROBASE_DIST from the environment was used"
+    );
+
+    send_signal(&child, signal);
+    let status = wait_with_timeout(&mut child, Duration::from_secs(15));
+    assert!(status.success(), "graceful stop exits 0, got {status}");
+
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    let events: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON log line: {line}"))
+        })
+        .collect();
+    let request_log = events
+        .iter()
+        .find(|event| event["span"]["path"] == "/api/health")
+        .unwrap_or_else(|| panic!("no request log for /api/health in {logs}"));
+    assert_eq!(request_log["span"]["method"], "GET");
+    assert_eq!(request_log["status"], 200);
+    assert!(request_log["latency"].is_string(), "{request_log}");
+    assert!(
+        events
+            .iter()
+            .any(|event| event["message"] == "server stopped; database closed"),
+        "{logs}"
+    );
+}
+
+#[rstest]
+#[case::postgres_unreachable(
+    "postgres://arobase:secret@127.0.0.1:1/arobase",
+    "cannot connect to the PostgreSQL database 127.0.0.1:1/arobase"
+)]
+#[case::unknown_scheme("mysql://localhost/arobase", "unsupported DATABASE_URL scheme `mysql`")]
+#[case::unopenable(
+    "sqlite:///proc/arobase/db.sqlite",
+    "cannot create the database directory /proc/arobase"
+)]
+fn bad_database_url_fails_clearly(#[case] url: &str, #[case] message: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = command()
+        .args(["--listen", "127.0.0.1:0", "--database-url", url])
+        .arg("--dist")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(message), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("secret"), "{stderr}");
+    assert!(output.stdout.is_empty(), "nothing announced");
+}
+
+#[test]
+fn help_documents_every_option_and_its_variable() {
+    let output = command().arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for text in [
+        "--listen",
+        "AROBASE_LISTEN",
+        "--database-url",
+        "DATABASE_URL",
+        "--dist",
+        "AROBASE_DIST",
+        "--log-format",
+        "AROBASE_LOG_FORMAT",
+        "RUST_LOG",
+        "--communes",
+        "AROBASE_COMMUNES",
+        "--public-url",
+        "AROBASE_PUBLIC_URL",
+        "import-communes",
+    ] {
+        assert!(help.contains(text), "--help lacks {text}:\n{help}");
+    }
+}

@@ -1,0 +1,49 @@
+use leptos::prelude::*;
+
+use crate::components::results::campaign::format_time;
+use crate::i18n::use_i18n;
+use crate::stores::use_local_store;
+use crate::sync::{use_sync, SyncStatus};
+
+/// « N réponses en attente d'envoi », the last successful sync, and « Synchroniser ». Quiet when
+/// the server cannot be reached: the answers are safe and wait.
+#[component]
+pub fn SyncPanel() -> impl IntoView {
+    let i18n = use_i18n();
+    let store = use_local_store();
+    let sync = use_sync();
+    let last = move || {
+        store.settings.with(|s| s.sync.as_ref().and_then(|s| s.last_sync_ms)).map_or_else(
+            || i18n.t().sync_never.to_string(),
+            |ms| format_time(ms, i18n.lang().code()),
+        )
+    };
+    let pending = move || match store.pending_count() {
+        0 => i18n.t().sync_all_sent.to_string(),
+        n => format!("{n} {}", i18n.t().sync_pending),
+    };
+    let state = move || match sync.status.get() {
+        SyncStatus::Syncing => Some(i18n.t().sync_running.to_string()),
+        SyncStatus::Unreachable => Some(i18n.t().sync_unreachable.to_string()),
+        SyncStatus::Failed(message) => Some(format!("{} {message}", i18n.t().sync_failed)),
+        SyncStatus::Revoked(_) | SyncStatus::Idle => None,
+    };
+    view! {
+        <div class="sync-panel" data-testid="sync-panel">
+            <p role="status" aria-live="polite">
+                <span data-testid="sync-pending">{pending}</span>
+                " · "
+                <span>{move || format!("{} {}", i18n.t().sync_last, last())}</span>
+            </p>
+            <p class="hint" aria-live="polite">{state}</p>
+            <button
+                type="button"
+                class="button"
+                prop:disabled=move || sync.status.get() == SyncStatus::Syncing
+                on:click=move |_| sync.sync_now()
+            >
+                {move || i18n.t().sync_button}
+            </button>
+        </div>
+    }
+}

@@ -1,0 +1,49 @@
+import { expect, type Locator, type Page } from '@playwright/test';
+
+/** Page object for « Espace de la commune » (/commune). */
+export class TownScreen {
+  constructor(readonly page: Page) {}
+
+  async open() {
+    await this.page.goto('/commune');
+    await expect(this.page.getByRole('heading', { level: 1 })).toHaveText('Espace de la commune');
+  }
+
+  async createSpace(commune: string, name: string, role: string) {
+    await this.page.getByLabel('Rechercher votre commune').fill(commune);
+    await this.page.getByRole('button', { name: 'Rechercher' }).click();
+    await this.page.getByRole('button', { name: new RegExp(`^${commune} \\(`) }).first().click();
+    await this.page.getByLabel("Votre nom d'affichage").first().fill(name);
+    await this.page.getByLabel('Votre rôle').first().selectOption({ label: role });
+    await this.page.getByRole('button', { name: "Créer l'espace" }).click();
+    await expect(this.page.getByTestId('enrolled')).toContainText(commune);
+  }
+
+  async invite(): Promise<string> {
+    await this.page.getByRole('button', { name: 'Créer une invitation' }).click();
+    const code = (await this.page.getByTestId('invite-code').textContent())!.trim();
+    expect(code).toMatch(/^[0-9A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{3}$/);
+    await expect(this.page.getByRole('img', { name: /QR code/ })).toBeVisible();
+    return code;
+  }
+
+  async joinWithCode(code: string, name: string, role: string) {
+    const form = this.page.getByRole('region', { name: 'Rejoindre avec un code' });
+    await form.getByLabel("Code d'invitation").fill(code);
+    await form.getByLabel("Votre nom d'affichage").fill(name);
+    await form.getByLabel('Votre rôle').selectOption({ label: role });
+    await form.getByRole('button', { name: 'Rejoindre' }).click();
+    await expect(this.page.getByTestId('enrolled')).toBeVisible();
+  }
+
+  get pending(): Locator {
+    return this.page.getByTestId('sync-pending');
+  }
+
+  /** Syncs now and waits until nothing is left to send. */
+  async sync() {
+    await this.page.getByRole('button', { name: 'Synchroniser' }).click();
+    await expect(this.pending).toHaveText('Toutes vos réponses sont envoyées.');
+    await expect(this.page.getByRole('button', { name: 'Synchroniser' })).toBeEnabled();
+  }
+}

@@ -1,0 +1,99 @@
+import { test, expect, type Browser, type BrowserContext } from '@playwright/test';
+import { AppPage } from './pages/app';
+import { QuestionScreen, loadQuestionnaire, type QuestionRef } from './pages/questionnaire';
+import { TownScreen } from './pages/town';
+
+/** Two officials of one town, each on their own phone (browser context). */
+/** Each test uses its own commune: a commune has one space per server. */
+async function enrolTwoPhones(browser: Browser, baseURL: string, commune: string) {
+  const mayor = await browser.newContext({ baseURL, viewport: { width: 412, height: 915 } });
+  const deputy = await browser.newContext({ baseURL, viewport: { width: 412, height: 915 } });
+  const mayorPage = await mayor.newPage();
+  const deputyPage = await deputy.newPage();
+  const mayorTown = new TownScreen(mayorPage);
+  const deputyTown = new TownScreen(deputyPage);
+  await mayorTown.open();
+  await mayorTown.createSpace(commune, 'Marie Dupont', 'Maire');
+  const code = await mayorTown.invite();
+  await deputyTown.open();
+  await deputyTown.joinWithCode(code.toLowerCase().replace(/-/g, ' '), 'Paul Martin', 'Adjoint·e');
+  await mayorTown.sync();
+  await expect(mayorPage.getByTestId('devices')).toContainText('Paul Martin');
+  return { mayor, deputy, mayorPage, deputyPage, mayorTown, deputyTown };
+}
+
+async function answerOffline(context: BrowserContext, screen: QuestionScreen, q: QuestionRef, label: string) {
+  await context.setOffline(true);
+  await screen.open(q);
+  await screen.choose(label);
+}
+
+test.describe('sync between the phones of one town', () => {
+  test('answers given offline reach the other phone once back online', async ({ browser, baseURL, request }) => {
+    const q = (await loadQuestionnaire(request))[0].questions[2];
+    const { mayor, deputy, mayorPage, deputyPage, mayorTown, deputyTown } = await enrolTwoPhones(browser, baseURL!, 'Trilport');
+    const mayorApp = new AppPage(mayorPage, new URL(baseURL!).origin);
+    const mayorScreen = new QuestionScreen(mayorPage);
+
+    await answerOffline(mayor, mayorScreen, q, q.options[3]);
+    await mayorTown.open();
+    await expect(mayorTown.pending).toHaveText("1 réponse(s) en attente d'envoi");
+    await mayor.setOffline(false);
+    await mayorTown.sync();
+
+    await deputyTown.open();
+    await deputyTown.sync();
+    const deputyScreen = new QuestionScreen(deputyPage);
+    await deputyScreen.open(q);
+    await expect(deputyScreen.option(q.options[3])).toBeChecked();
+    mayorApp.expectNoForeignRequests();
+    await mayor.close();
+    await deputy.close();
+  });
+
+  test('the same question answered differently offline: the conflict is shown and resolved', async ({ browser, baseURL, request }) => {
+    const q = (await loadQuestionnaire(request))[1].questions[0];
+    const { mayor, deputy, mayorPage, deputyPage, mayorTown, deputyTown } = await enrolTwoPhones(browser, baseURL!, 'Varreddes');
+    const mayorScreen = new QuestionScreen(mayorPage);
+    const deputyScreen = new QuestionScreen(deputyPage);
+
+    await answerOffline(mayor, mayorScreen, q, q.options[1]);
+    await answerOffline(deputy, deputyScreen, q, q.options[4]);
+    await mayor.setOffline(false);
+    await deputy.setOffline(false);
+    for (const town of [mayorTown, deputyTown, mayorTown]) {
+      await town.open();
+      await town.sync();
+    }
+
+    await mayorScreen.open(q);
+    const conflict = mayorPage.getByTestId('conflict');
+    await expect(conflict).toContainText('Aussi répondu par');
+    await expect(conflict).toContainText(/Marie Dupont|Paul Martin/);
+    await conflict.getByRole('button', { name: 'Remplacer par celle-ci' }).first().click();
+    await expect(conflict).toHaveCount(0);
+    const settled = await mayorPage.getByRole('radio', { checked: true }).getAttribute('value');
+
+    await mayorTown.open();
+    await mayorTown.sync();
+    await deputyTown.open();
+    await deputyTown.sync();
+    await deputyScreen.open(q);
+    await expect(deputyPage.getByTestId('conflict')).toHaveCount(0);
+    await expect(deputyPage.locator(`input[type=radio][value="${settled}"]`)).toBeChecked();
+    await mayor.close();
+    await deputy.close();
+  });
+
+  test('a removed phone is told and stops syncing', async ({ browser, baseURL }) => {
+    const { mayor, deputy, mayorPage, deputyTown } = await enrolTwoPhones(browser, baseURL!, 'Poincy');
+    await mayorPage.bringToFront();
+    await mayorPage.getByRole('button', { name: 'Retirer Paul Martin' }).click();
+    await expect(mayorPage.getByTestId('devices')).toContainText('retiré');
+    await deputyTown.open();
+    await deputyTown.page.getByRole('button', { name: 'Synchroniser' }).click();
+    await expect(deputyTown.page.getByTestId('revoked')).toContainText('retiré');
+    await mayor.close();
+    await deputy.close();
+  });
+});
