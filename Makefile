@@ -3,10 +3,14 @@
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 export WASM_BINDGEN_TEST_TIMEOUT ?= 120
+# The server's integration tests run on SQLite and on this PostgreSQL database, which
+# scripts/postgres.sh creates (override it if your cluster is not on port 5432).
+export AROBASE_TEST_POSTGRES_URL ?= postgres://arobase_test:arobase_test@127.0.0.1:5432/arobase_test
 
 SERVER := target/release/arobase-server
 
-.PHONY: run setup setup-test build app server test lint test-native test-wasm test-e2e bench-size clean
+.PHONY: run setup setup-test build app server test lint test-native test-wasm test-e2e \
+	postgres communes bench bench-size bench-tap bench-sync clean
 
 ## run: install what is missing, build everything, serve the app at http://127.0.0.1:8080
 run: build
@@ -20,7 +24,7 @@ setup-test:
 
 build: app server
 
-## app: the release WebAssembly build into dist/
+## app: the release WebAssembly build into dist/ (Trunk's post_build hook adds the service worker)
 app: setup
 	trunk build --release
 
@@ -35,18 +39,40 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p arobase --target wasm32-unknown-unknown --all-targets -- -D warnings
 
-test-native:
+test-native: postgres
 	cargo test --workspace
 
 test-wasm:
 	cargo test -p arobase --target wasm32-unknown-unknown
 
+# The results tests compare the app with the domain crate's own scoring (its `score` example).
 test-e2e: build
+	cargo build --release -p diagnostic --example score
 	npx playwright test
+
+## postgres: start the local PostgreSQL server and make the test role and database (idempotent)
+postgres:
+	@scripts/postgres.sh >/dev/null
+
+## communes: (re)load the official commune list into DATABASE_URL (the server also loads it at start)
+communes:
+	@scripts/communes.sh
+
+## bench: every benchmark (figures to quote, never asserted in tests)
+bench: bench-size bench-tap bench-sync
+	cargo bench -p diagnostic
 
 ## bench-size: brotli size of everything a first visit downloads (budget 150 KB)
 bench-size: app
 	@scripts/bench-size.sh dist
+
+## bench-tap: tap → persisted in the browser, p50/p95 (goal p95 ≤ 16 ms)
+bench-tap: build
+	@node scripts/bench-tap.mjs
+
+## bench-sync: 60-operation push round trip and sustained pushes/s, next to raw SQLite commits/s
+bench-sync:
+	@scripts/bench-sync.sh
 
 clean:
 	rm -rf dist target/release/arobase-server

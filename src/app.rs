@@ -4,13 +4,13 @@ use leptos_router::path;
 
 use crate::components::layout::Shell;
 use crate::i18n::provide_i18n;
+use crate::pages::{
+    about::AboutPage, home::HomePage, join::JoinPage, not_found::NotFoundPage,
+    question::QuestionPage, questionnaire::QuestionnairePage, results::ResultsPage,
+    settings::SettingsPage, theme::ThemePage, town::TownPage,
+};
 use crate::stores::provide_local_store;
 use crate::sync::provide_sync;
-use crate::pages::{
-    about::AboutPage, home::HomePage, join::JoinPage, not_found::NotFoundPage, question::QuestionPage,
-    questionnaire::QuestionnairePage, results::ResultsPage, settings::SettingsPage,
-    theme::ThemePage, town::TownPage,
-};
 
 /// The root component: provides the shared state (what the phone holds, the language) and maps
 /// every route to its page.

@@ -30,7 +30,11 @@ pub fn places(q: &Questionnaire) -> impl Iterator<Item = Place<'_>> {
             .questions
             .iter()
             .enumerate()
-            .map(move |(index, question)| Place { theme, question, index })
+            .map(move |(index, question)| Place {
+                theme,
+                question,
+                index,
+            })
     })
 }
 
@@ -40,7 +44,10 @@ pub fn locate<'q>(q: &'q Questionnaire, theme: &str, question: &str) -> Option<P
 }
 
 /// The question before and the question after `question`, across themes.
-pub fn neighbours<'q>(q: &'q Questionnaire, question: &str) -> (Option<Place<'q>>, Option<Place<'q>>) {
+pub fn neighbours<'q>(
+    q: &'q Questionnaire,
+    question: &str,
+) -> (Option<Place<'q>>, Option<Place<'q>>) {
     let all: Vec<_> = places(q).collect();
     match all.iter().position(|p| p.question.id == question) {
         Some(i) => (i.checked_sub(1).map(|j| all[j]), all.get(i + 1).copied()),
@@ -104,16 +111,31 @@ mod tests {
         let found = next_unanswered(q, Some(&ids[5]), only_first_missing).unwrap();
         assert_eq!(found.question.id, ids[0]);
         assert!(next_unanswered(q, None, |_| true).is_none());
-        assert_eq!(next_unanswered(q, None, |_| false).unwrap().question.id, ids[0]);
+        assert_eq!(
+            next_unanswered(q, None, |_| false).unwrap().question.id,
+            ids[0]
+        );
     }
 
     #[test]
     fn resume_prefers_the_last_question_then_the_first_unanswered() {
         let q = questionnaire();
         let ids: Vec<_> = places(q).map(|p| p.question.id.clone()).collect();
-        assert_eq!(resume_point(q, Some(&ids[7]), |_| false).unwrap().question.id, ids[7]);
+        assert_eq!(
+            resume_point(q, Some(&ids[7]), |_| false)
+                .unwrap()
+                .question
+                .id,
+            ids[7]
+        );
         let first_two_done = |id: &str| id == ids[0] || id == ids[1];
-        assert_eq!(resume_point(q, Some("gone"), first_two_done).unwrap().question.id, ids[2]);
+        assert_eq!(
+            resume_point(q, Some("gone"), first_two_done)
+                .unwrap()
+                .question
+                .id,
+            ids[2]
+        );
         assert_eq!(resume_point(q, None, |_| true).unwrap().question.id, ids[0]);
     }
 
@@ -123,7 +145,10 @@ mod tests {
         let theme = &q.themes[2];
         let place = locate(q, &theme.id, &theme.questions[3].id).unwrap();
         assert_eq!(place.index, 3);
-        assert_eq!(place.href(), format!("/questionnaire/{}/{}", theme.id, theme.questions[3].id));
+        assert_eq!(
+            place.href(),
+            format!("/questionnaire/{}/{}", theme.id, theme.questions[3].id)
+        );
         assert!(locate(q, &q.themes[0].id, &theme.questions[3].id).is_none());
     }
 }

@@ -10,6 +10,7 @@ pub mod components;
 pub mod flow;
 pub mod i18n;
 pub mod pages;
+pub mod pwa;
 pub mod report;
 pub mod stores;
 pub mod sync;

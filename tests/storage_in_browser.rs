@@ -22,7 +22,9 @@ fn reset() {
 
 fn keys() -> Vec<String> {
     let s = storage();
-    (0..s.length().unwrap()).filter_map(|i| s.key(i).unwrap()).collect()
+    (0..s.length().unwrap())
+        .filter_map(|i| s.key(i).unwrap())
+        .collect()
 }
 
 /// Questions on the default scale (custom scales have other option ids).
@@ -74,14 +76,25 @@ fn answers_round_trip_through_local_storage() {
     assert_eq!(store.save_state.get_untracked(), SaveState::Saved);
 
     let reloaded = LocalStore::load();
-    let answer = |id: &str| reloaded.campaign.with_untracked(|c| c.answers.get(id).cloned());
+    let answer = |id: &str| {
+        reloaded
+            .campaign
+            .with_untracked(|c| c.answers.get(id).cloned())
+    };
     assert_eq!(answer(&ids[0]).unwrap().option, "stage-3");
     let second = answer(&ids[1]).unwrap();
     assert_eq!(second.option, "dont-know");
-    assert_eq!(second.comment.as_deref(), Some("Demander à la DGS ; voir le budget 2027"));
+    assert_eq!(
+        second.comment.as_deref(),
+        Some("Demander à la DGS ; voir le budget 2027")
+    );
     assert!(answer(&ids[2]).is_none(), "a cleared answer stays cleared");
     let outbox = reloaded.campaign.with_untracked(|c| c.outbox.clone());
-    assert_eq!(outbox.len(), 3, "one operation per question, folded: {outbox:?}");
+    assert_eq!(
+        outbox.len(),
+        3,
+        "one operation per question, folded: {outbox:?}"
+    );
     assert!(reloaded.notices.get_untracked().is_empty());
 }
 
@@ -92,13 +105,17 @@ fn a_schema_1_campaign_is_upgraded_and_the_original_kept() {
     let raw_settings = serde_json::json!({
         "schema": 1, "device_id": "old-phone", "current_campaign": "2025", "lang": "en"
     });
-    storage().set_item(SETTINGS_KEY, &raw_settings.to_string()).unwrap();
+    storage()
+        .set_item(SETTINGS_KEY, &raw_settings.to_string())
+        .unwrap();
     let raw_campaign = serde_json::json!({
         "schema": 1, "id": "2025", "content_version": questionnaire().version, "created_ms": 1.0,
         "answers": { ids[0].clone(): "stage-2", ids[1].clone(): "not-applicable" }
     })
     .to_string();
-    storage().set_item(&campaign_key("2025"), &raw_campaign).unwrap();
+    storage()
+        .set_item(&campaign_key("2025"), &raw_campaign)
+        .unwrap();
 
     let store = LocalStore::load();
     assert_eq!(store.settings.get_untracked().device_id, "old-phone");
@@ -108,10 +125,16 @@ fn a_schema_1_campaign_is_upgraded_and_the_original_kept() {
     assert_eq!(doc.answers[&ids[1]].option, "not-applicable");
 
     let stored = storage().get_item(&campaign_key("2025")).unwrap().unwrap();
-    assert!(stored.contains("\"schema\":2"), "rewritten in the current schema");
+    assert!(
+        stored.contains("\"schema\":2"),
+        "rewritten in the current schema"
+    );
     let backups: Vec<_> = keys().into_iter().filter(|k| is_backup_key(k)).collect();
     assert_eq!(backups.len(), 1);
-    assert_eq!(storage().get_item(&backups[0]).unwrap().unwrap(), raw_campaign);
+    assert_eq!(
+        storage().get_item(&backups[0]).unwrap().unwrap(),
+        raw_campaign
+    );
 }
 
 #[wasm_bindgen_test]
@@ -119,7 +142,9 @@ fn corrupt_data_is_backed_up_reported_and_the_app_carries_on() {
     reset();
     let ids = question_ids(1);
     let settings = serde_json::json!({ "schema": 2, "device_id": "d", "current_campaign": "2026" });
-    storage().set_item(SETTINGS_KEY, &settings.to_string()).unwrap();
+    storage()
+        .set_item(SETTINGS_KEY, &settings.to_string())
+        .unwrap();
     let garbage = "{\"schema\":2,\"id\":\"2026\",\"answers\":{\"dem";
     storage().set_item(&campaign_key("2026"), garbage).unwrap();
 
@@ -129,11 +154,18 @@ fn corrupt_data_is_backed_up_reported_and_the_app_carries_on() {
         panic!("expected a recovery notice, got {notices:?}");
     };
     assert!(matches!(damage, Damage::Unreadable(_)));
-    assert_eq!(storage().get_item(backup).unwrap().as_deref(), Some(garbage));
+    assert_eq!(
+        storage().get_item(backup).unwrap().as_deref(),
+        Some(garbage)
+    );
 
     store.choose(&ids[0], "stage-4");
     assert_eq!(store.save_state.get_untracked(), SaveState::Saved);
-    assert_eq!(storage().get_item(backup).unwrap().as_deref(), Some(garbage), "backup untouched");
+    assert_eq!(
+        storage().get_item(backup).unwrap().as_deref(),
+        Some(garbage),
+        "backup untouched"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -142,23 +174,44 @@ fn a_full_storage_says_the_last_answer_was_not_saved_and_keeps_the_others() {
     let ids = question_ids(2);
     let store = LocalStore::load();
     store.choose(&ids[0], "stage-2");
-    let before = storage().get_item(&campaign_key(&store.settings.get_untracked().current_campaign));
+    let before = storage().get_item(&campaign_key(
+        &store.settings.get_untracked().current_campaign,
+    ));
 
     let fillers = fill_storage();
     assert!(!fillers.is_empty());
     store.choose(&ids[1], "stage-4");
-    assert_eq!(store.save_state.get_untracked(), SaveState::Failed(SaveFailure::QuotaExceeded));
-    let shown = |id: &str| store.campaign.with_untracked(|c| c.answers.get(id).cloned());
-    assert!(shown(&ids[1]).is_none(), "the screen shows only what is saved");
+    assert_eq!(
+        store.save_state.get_untracked(),
+        SaveState::Failed(SaveFailure::QuotaExceeded)
+    );
+    let shown = |id: &str| {
+        store
+            .campaign
+            .with_untracked(|c| c.answers.get(id).cloned())
+    };
+    assert!(
+        shown(&ids[1]).is_none(),
+        "the screen shows only what is saved"
+    );
     assert_eq!(shown(&ids[0]).unwrap().option, "stage-2");
     let key = campaign_key(&store.settings.get_untracked().current_campaign);
-    assert_eq!(storage().get_item(&key).unwrap(), before.unwrap(), "stored data unchanged");
+    assert_eq!(
+        storage().get_item(&key).unwrap(),
+        before.unwrap(),
+        "stored data unchanged"
+    );
 
     free(&fillers);
     store.choose(&ids[1], "stage-4");
     assert_eq!(store.save_state.get_untracked(), SaveState::Saved);
     let reloaded = LocalStore::load();
-    assert_eq!(reloaded.campaign.with_untracked(|c| c.answers[&ids[1]].option.clone()), "stage-4");
+    assert_eq!(
+        reloaded
+            .campaign
+            .with_untracked(|c| c.answers[&ids[1]].option.clone()),
+        "stage-4"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -166,7 +219,9 @@ fn corrupt_data_that_cannot_be_backed_up_is_never_overwritten() {
     reset();
     let ids = question_ids(1);
     let settings = serde_json::json!({ "schema": 2, "device_id": "d", "current_campaign": "2026" });
-    storage().set_item(SETTINGS_KEY, &settings.to_string()).unwrap();
+    storage()
+        .set_item(SETTINGS_KEY, &settings.to_string())
+        .unwrap();
     // Bigger than what a full storage has left, so the backup cannot be written.
     let garbage = "not json at all ".repeat(1000);
     let garbage = garbage.as_str();
@@ -174,11 +229,23 @@ fn corrupt_data_that_cannot_be_backed_up_is_never_overwritten() {
     let fillers = fill_storage();
 
     let store = LocalStore::load();
-    assert!(matches!(store.notices.get_untracked().first(), Some(Notice::Untouched { .. })));
+    assert!(matches!(
+        store.notices.get_untracked().first(),
+        Some(Notice::Untouched { .. })
+    ));
     free(&fillers);
     store.choose(&ids[0], "stage-1");
-    assert_eq!(store.save_state.get_untracked(), SaveState::Failed(SaveFailure::Protected));
-    assert_eq!(storage().get_item(&campaign_key("2026")).unwrap().as_deref(), Some(garbage));
+    assert_eq!(
+        store.save_state.get_untracked(),
+        SaveState::Failed(SaveFailure::Protected)
+    );
+    assert_eq!(
+        storage()
+            .get_item(&campaign_key("2026"))
+            .unwrap()
+            .as_deref(),
+        Some(garbage)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -190,5 +257,9 @@ fn erasing_removes_only_arobase_keys() {
     store.erase_all();
     assert!(store.campaign.with_untracked(|c| c.answers.is_empty()));
     let left: Vec<_> = keys().into_iter().filter(|k| k != SETTINGS_KEY).collect();
-    assert_eq!(left, ["another-app"], "only the new settings and the foreign key remain");
+    assert_eq!(
+        left,
+        ["another-app"],
+        "only the new settings and the foreign key remain"
+    );
 }

@@ -20,8 +20,10 @@ pub fn Shell(children: Children) -> impl IntoView {
             <span class="tagline">{move || i18n.t().tagline}</span>
         </header>
         <main id="contenu" class="page">
+            <crate::pwa::PwaStatus/>
             <StorageNotices/>
             {children()}
+            <crate::pwa::InstallBanner/>
             <SaveStatus/>
         </main>
         <MainNav/>

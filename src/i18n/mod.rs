@@ -270,11 +270,17 @@ mod tests {
     /// string, and never the same entry left untranslated by mistake in bulk.
     #[test]
     fn no_catalogue_string_is_empty() {
-        for (name, source) in [("fr.rs", include_str!("fr.rs")), ("en.rs", include_str!("en.rs"))] {
+        for (name, source) in [
+            ("fr.rs", include_str!("fr.rs")),
+            ("en.rs", include_str!("en.rs")),
+        ] {
             let entries: Vec<&str> = source.lines().filter(|l| l.contains(": \"")).collect();
             assert!(entries.len() > 50, "{name}: {} entries", entries.len());
             for line in entries {
-                assert!(!line.trim_end().ends_with(": \"\","), "{name}: empty string in `{line}`");
+                assert!(
+                    !line.trim_end().ends_with(": \"\","),
+                    "{name}: empty string in `{line}`"
+                );
             }
         }
         assert_ne!(texts(Lang::Fr).saved, texts(Lang::En).saved);

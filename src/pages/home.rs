@@ -29,9 +29,11 @@ pub fn HomePage() -> impl IntoView {
     let resume_href = move || {
         let last = store.settings.with(|s| s.last_question.clone());
         store.campaign.with(|c| {
-            resume_point(questionnaire(), last.as_deref(), |id| c.answers.contains_key(id))
-                .map(|p| p.href())
-                .unwrap_or_else(|| "/questionnaire".into())
+            resume_point(questionnaire(), last.as_deref(), |id| {
+                c.answers.contains_key(id)
+            })
+            .map(|p| p.href())
+            .unwrap_or_else(|| "/questionnaire".into())
         })
     };
     view! {

@@ -17,7 +17,10 @@ pub fn QuestionPage() -> impl IntoView {
     let params = use_params_map();
     let route = Memo::new(move |_| {
         let p = params.read();
-        (p.get("theme").unwrap_or_default(), p.get("question").unwrap_or_default())
+        (
+            p.get("theme").unwrap_or_default(),
+            p.get("question").unwrap_or_default(),
+        )
     });
     move || {
         let (theme, question) = route.get();
@@ -44,8 +47,10 @@ fn QuestionScreen(place: Place<'static>) -> impl IntoView {
     let (previous, next) = neighbours(questionnaire(), &question.id);
     let next_open = move || {
         store.campaign.with(|c| {
-            next_unanswered(questionnaire(), Some(&question.id), |id| c.answers.contains_key(id))
-                .map(|p| p.href())
+            next_unanswered(questionnaire(), Some(&question.id), |id| {
+                c.answers.contains_key(id)
+            })
+            .map(|p| p.href())
         })
     };
     view! {
@@ -153,10 +158,16 @@ fn ConflictPanel(question: &'static Question) -> impl IntoView {
     let i18n = use_i18n();
     let store = use_local_store();
     let conflict = Memo::new(move |_| {
-        store.campaign.with(|c| c.conflicts().into_iter().find(|conflict| conflict.question == question.id))
+        store.campaign.with(|c| {
+            c.conflicts()
+                .into_iter()
+                .find(|conflict| conflict.question == question.id)
+        })
     });
     let label = move |option: &Option<String>| match option {
-        Some(id) => question.option(id).map_or(id.clone(), |o| o.label.get(i18n.lang()).to_string()),
+        Some(id) => question
+            .option(id)
+            .map_or(id.clone(), |o| o.label.get(i18n.lang()).to_string()),
         None => i18n.t().conflict_cleared.to_string(),
     };
     let who = move |device: &str| {

@@ -24,7 +24,9 @@ pub fn ResultsPage() -> impl IntoView {
     let answers = Memo::new(move |_| store.answers());
     let scores = Memo::new(move |_| answers.with(|a| score(questionnaire(), a)));
     let previous = Memo::new(move |_| {
-        store.previous_campaign().map(|doc| score(questionnaire(), &doc.domain_answers()))
+        store
+            .previous_campaign()
+            .map(|doc| score(questionnaire(), &doc.domain_answers()))
     });
     let any = move || store.campaign.with(|c| !c.answers.is_empty());
     let title = Signal::derive(move || {
@@ -42,7 +44,10 @@ pub fn ResultsPage() -> impl IntoView {
                 .map(|line| RadarAxis {
                     title: axis_title(&line.id, i18n.lang()),
                     score: line.score,
-                    previous: previous.as_ref().and_then(|p| p.axes.iter().find(|a| a.id == line.id)).map(|a| a.score),
+                    previous: previous
+                        .as_ref()
+                        .and_then(|p| p.axes.iter().find(|a| a.id == line.id))
+                        .map(|a| a.score),
                 })
                 .collect()
         })
@@ -84,7 +89,9 @@ pub fn ResultsPage() -> impl IntoView {
 }
 
 fn axis_title(id: &str, lang: diagnostic::Lang) -> String {
-    questionnaire().axis(id).map_or(id.to_string(), |a| a.title.get(lang).to_string())
+    questionnaire()
+        .axis(id)
+        .map_or(id.to_string(), |a| a.title.get(lang).to_string())
 }
 
 fn theme_title(id: &str) -> Option<&'static Localized> {

@@ -14,6 +14,7 @@ pub fn SettingsPage() -> impl IntoView {
         <p><A href="/commune" attr:class="button">{move || i18n.t().town_page_title}</A></p>
         <LanguageChoice/>
         <StorageStatusSection/>
+        <crate::pwa::InstallSection/>
         <EraseSection/>
         <p><A href="/a-propos">{move || i18n.t().nav_about}</A></p>
     }

@@ -14,7 +14,8 @@ pub fn ThemePage() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
     let theme_id = move || params.read().get("theme").unwrap_or_default();
-    move || match questionnaire().theme(&theme_id()) {
+    move || {
+        match questionnaire().theme(&theme_id()) {
         Some(theme) => view! {
             <PageHeading title=Signal::derive(move || theme.title.get(i18n.lang()).to_string())/>
             <p>{move || theme.description.get(i18n.lang()).to_string()}</p>
@@ -31,6 +32,7 @@ pub fn ThemePage() -> impl IntoView {
             <p><A href="/questionnaire">{move || i18n.t().back_to_questionnaire}</A></p>
         }
         .into_any(),
+    }
     }
 }
 

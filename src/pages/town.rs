@@ -38,7 +38,11 @@ pub fn TownPage() -> impl IntoView {
 
 /// Name and role, asked when creating or joining.
 #[component]
-pub fn NameAndRole(name: RwSignal<String>, role: RwSignal<Role>, prefix: &'static str) -> impl IntoView {
+pub fn NameAndRole(
+    name: RwSignal<String>,
+    role: RwSignal<Role>,
+    prefix: &'static str,
+) -> impl IntoView {
     let i18n = use_i18n();
     let name_id = format!("{prefix}-nom");
     let role_id = format!("{prefix}-role");
@@ -87,8 +91,14 @@ fn CreateSpace() -> impl IntoView {
     };
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(commune) = chosen.get_untracked() else { return };
-        let request = CreateTown { commune: commune.commune.code, name: name.get_untracked(), role: role.get_untracked() };
+        let Some(commune) = chosen.get_untracked() else {
+            return;
+        };
+        let request = CreateTown {
+            commune: commune.commune.code,
+            name: name.get_untracked(),
+            role: role.get_untracked(),
+        };
         spawn_local(async move {
             match api::create_town(&request).await {
                 Ok(enrolment) => {
@@ -187,7 +197,12 @@ pub fn use_join() -> JoinForm {
     let role = RwSignal::new(Role::Adjoint);
     let error = RwSignal::new(None::<String>);
     let submit = Callback::new(move |(secret, code): (Option<String>, Option<String>)| {
-        let request = Join { secret, code, name: name.get_untracked(), role: role.get_untracked() };
+        let request = Join {
+            secret,
+            code,
+            name: name.get_untracked(),
+            role: role.get_untracked(),
+        };
         spawn_local(async move {
             match api::join(&request).await {
                 Ok(enrolment) => {
@@ -198,15 +213,31 @@ pub fn use_join() -> JoinForm {
             }
         });
     });
-    JoinForm { name, role, error, submit }
+    JoinForm {
+        name,
+        role,
+        error,
+        submit,
+    }
 }
 
 #[component]
 fn EnrolledTown() -> impl IntoView {
     let i18n = use_i18n();
     let store = use_local_store();
-    let commune = move || store.settings.with(|s| s.sync.as_ref().map(|s| s.town.commune.name.clone()).unwrap_or_default());
-    let revoked = move || store.settings.with(|s| s.sync.as_ref().and_then(|s| s.revoked.clone()));
+    let commune = move || {
+        store.settings.with(|s| {
+            s.sync
+                .as_ref()
+                .map(|s| s.town.commune.name.clone())
+                .unwrap_or_default()
+        })
+    };
+    let revoked = move || {
+        store
+            .settings
+            .with(|s| s.sync.as_ref().and_then(|s| s.revoked.clone()))
+    };
     view! {
         <p data-testid="enrolled">{move || format!("{} {}.", i18n.t().town_enrolled, commune())}</p>
         {move || revoked().map(|message| view! {
@@ -234,17 +265,27 @@ fn InviteSection() -> impl IntoView {
     let invite = RwSignal::new(None::<Invite>);
     let error = RwSignal::new(None::<String>);
     let create = move |_| {
-        let Some(token) = store.settings.with_untracked(|s| s.sync.as_ref().map(|s| s.token.clone())) else { return };
+        let Some(token) = store
+            .settings
+            .with_untracked(|s| s.sync.as_ref().map(|s| s.token.clone()))
+        else {
+            return;
+        };
         spawn_local(async move {
             match api::invite(&token).await {
-                Ok(created) => { error.set(None); invite.set(Some(created)); }
+                Ok(created) => {
+                    error.set(None);
+                    invite.set(Some(created));
+                }
                 Err(e) => error.set(Some(error_text(&e, i18n.t().town_offline))),
             }
         });
     };
     let link = move |invite: &Invite| {
         invite.url.clone().unwrap_or_else(|| {
-            let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+            let origin = web_sys::window()
+                .and_then(|w| w.location().origin().ok())
+                .unwrap_or_default();
             format!("{origin}{}", invite.path)
         })
     };
@@ -276,10 +317,22 @@ fn InviteSection() -> impl IntoView {
 fn DeviceList() -> impl IntoView {
     let i18n = use_i18n();
     let store = use_local_store();
-    let devices = move || store.settings.with(|s| s.sync.as_ref().map(|s| s.devices.clone()).unwrap_or_default());
+    let devices = move || {
+        store.settings.with(|s| {
+            s.sync
+                .as_ref()
+                .map(|s| s.devices.clone())
+                .unwrap_or_default()
+        })
+    };
     let error = RwSignal::new(None::<String>);
     let remove = move |device: Device| {
-        let Some(token) = store.settings.with_untracked(|s| s.sync.as_ref().map(|s| s.token.clone())) else { return };
+        let Some(token) = store
+            .settings
+            .with_untracked(|s| s.sync.as_ref().map(|s| s.token.clone()))
+        else {
+            return;
+        };
         spawn_local(async move {
             match api::revoke(&token, &device.id).await {
                 Ok(()) => {

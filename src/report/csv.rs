@@ -83,14 +83,20 @@ mod tests {
 
     #[test]
     fn a_document_starts_with_a_bom_and_uses_crlf() {
-        let doc = document(&["question", "réponse"], [vec!["q1".to_string(), "oui".to_string()]]);
+        let doc = document(
+            &["question", "réponse"],
+            [vec!["q1".to_string(), "oui".to_string()]],
+        );
         assert_eq!(doc, "\u{feff}question;réponse\r\nq1;oui\r\n");
     }
 
     #[test]
     fn what_is_written_reads_back_identically() {
         let rows = vec![
-            vec!["secu-dpo".to_string(), "Voir avec l'EPCI; \"urgent\"\nà suivre".to_string()],
+            vec![
+                "secu-dpo".to_string(),
+                "Voir avec l'EPCI; \"urgent\"\nà suivre".to_string(),
+            ],
             vec!["demat-sve".to_string(), String::new()],
         ];
         let doc = document(&["id", "commentaire"], rows.clone());

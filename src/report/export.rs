@@ -48,27 +48,32 @@ pub fn to_csv(input: &ExportInput) -> String {
             ]);
         }
     }
-    let score_rows = |kind: &str, lines: &[diagnostic::ScoreLine], title: &dyn Fn(&str) -> String| {
-        lines
-            .iter()
-            .map(|line| {
-                vec![
-                    kind.to_string(),
-                    line.id.clone(),
-                    title(&line.id),
-                    format!("{:.0}", line.score),
-                    String::new(),
-                    String::new(),
-                ]
-            })
-            .collect::<Vec<_>>()
-    };
+    let score_rows =
+        |kind: &str, lines: &[diagnostic::ScoreLine], title: &dyn Fn(&str) -> String| {
+            lines
+                .iter()
+                .map(|line| {
+                    vec![
+                        kind.to_string(),
+                        line.id.clone(),
+                        title(&line.id),
+                        format!("{:.0}", line.score),
+                        String::new(),
+                        String::new(),
+                    ]
+                })
+                .collect::<Vec<_>>()
+        };
     let q = input.questionnaire;
     rows.extend(score_rows(THEME_ROW, &input.scores.themes, &|id| {
-        q.theme(id).map(|t| t.title.get(lang).to_string()).unwrap_or_default()
+        q.theme(id)
+            .map(|t| t.title.get(lang).to_string())
+            .unwrap_or_default()
     }));
     rows.extend(score_rows(AXIS_ROW, &input.scores.axes, &|id| {
-        q.axis(id).map(|a| a.title.get(lang).to_string()).unwrap_or_default()
+        q.axis(id)
+            .map(|a| a.title.get(lang).to_string())
+            .unwrap_or_default()
     }));
     rows.push(vec![
         LEVEL_ROW.into(),
@@ -82,14 +87,23 @@ pub fn to_csv(input: &ExportInput) -> String {
         rows.push(vec![
             PLAN_ROW.into(),
             item.question.clone(),
-            q.question(&item.question).map(|q| q.text.get(lang).to_string()).unwrap_or_default(),
+            q.question(&item.question)
+                .map(|q| q.text.get(lang).to_string())
+                .unwrap_or_default(),
             item.status.label(lang).to_string(),
             item.owner.clone(),
             item.notes.clone(),
         ]);
     }
     csv::document(
-        &[t.csv_kind, t.csv_id, t.csv_label, t.csv_value, t.csv_detail, t.csv_comment],
+        &[
+            t.csv_kind,
+            t.csv_id,
+            t.csv_label,
+            t.csv_value,
+            t.csv_detail,
+            t.csv_comment,
+        ],
         rows,
     )
 }
@@ -135,7 +149,11 @@ pub fn file_name(town: &str, campaign: &str, extension: &str) -> String {
             _ => '-',
         })
         .collect();
-    let slug = slug.split('-').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("-");
+    let slug = slug
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
     if slug.is_empty() {
         format!("arobase-{campaign}.{extension}")
     } else {
@@ -175,7 +193,13 @@ mod tests {
         let q = questionnaire();
         let doc = campaign();
         let scores = score(q, &doc.domain_answers());
-        let input = ExportInput { questionnaire: q, campaign: &doc, scores: &scores, town: "Trilport", lang: Lang::Fr };
+        let input = ExportInput {
+            questionnaire: q,
+            campaign: &doc,
+            scores: &scores,
+            town: "Trilport",
+            lang: Lang::Fr,
+        };
         let rows = csv::parse(&to_csv(&input));
         assert_eq!(rows[0][0], texts(Lang::Fr).csv_kind);
         let answers: Vec<_> = rows.iter().filter(|r| r[0] == ANSWER_ROW).collect();
@@ -184,7 +208,9 @@ mod tests {
         assert_eq!(first[4], "dont-know");
         assert_eq!(first[3], "Ne sait pas");
         assert_eq!(first[5], "Voir avec l'EPCI; \"vite\"\nmerci");
-        assert!(rows.iter().any(|r| r[0] == PLAN_ROW && r[3] == PlanStatus::Doing.label(Lang::Fr)));
+        assert!(rows
+            .iter()
+            .any(|r| r[0] == PLAN_ROW && r[3] == PlanStatus::Doing.label(Lang::Fr)));
         assert_eq!(rows.iter().filter(|r| r[0] == AXIS_ROW).count(), 4);
     }
 
@@ -193,7 +219,13 @@ mod tests {
         let q = questionnaire();
         let doc = campaign();
         let scores = score(q, &doc.domain_answers());
-        let input = ExportInput { questionnaire: q, campaign: &doc, scores: &scores, town: "Trilport", lang: Lang::En };
+        let input = ExportInput {
+            questionnaire: q,
+            campaign: &doc,
+            scores: &scores,
+            town: "Trilport",
+            lang: Lang::En,
+        };
         let json: serde_json::Value = serde_json::from_str(&to_json(&input)).unwrap();
         assert_eq!(json["campaign"], "2026");
         assert_eq!(json["scores"]["level"]["at"], scores.level.at);
@@ -202,7 +234,10 @@ mod tests {
 
     #[test]
     fn file_names_are_plain_ascii() {
-        assert_eq!(file_name("Saint-Étienne-du-Grès", "2026", "csv"), "arobase-saint-etienne-du-gres-2026.csv");
+        assert_eq!(
+            file_name("Saint-Étienne-du-Grès", "2026", "csv"),
+            "arobase-saint-etienne-du-gres-2026.csv"
+        );
         assert_eq!(file_name("", "2026", "json"), "arobase-2026.json");
     }
 }

@@ -35,7 +35,8 @@ pub fn write_json<T: Serialize>(key: &str, value: &T) -> Result<(), WriteError> 
 
 /// Stores `text` as it is under `key` (used for backups of unreadable documents).
 pub fn write_raw(key: &str, text: &str) -> Result<(), WriteError> {
-    let storage = local_storage().ok_or_else(|| WriteError::Unavailable("no localStorage".into()))?;
+    let storage =
+        local_storage().ok_or_else(|| WriteError::Unavailable("no localStorage".into()))?;
     storage
         .set_item(key, text)
         .map_err(|e| classify(StorageError::JsError(js_sys::Error::from(e).into())))
@@ -61,7 +62,11 @@ pub fn own_keys() -> Vec<(String, usize)> {
         .filter_map(|i| storage.key(i).ok().flatten())
         .filter(|key| key.starts_with(KEY_PREFIX))
         .map(|key| {
-            let value_len = storage.get_item(&key).ok().flatten().map_or(0, |v| v.encode_utf16().count());
+            let value_len = storage
+                .get_item(&key)
+                .ok()
+                .flatten()
+                .map_or(0, |v| v.encode_utf16().count());
             let size = 2 * (key.encode_utf16().count() + value_len);
             (key, size)
         })
@@ -102,7 +107,10 @@ pub fn new_op_id() -> String {
 
 /// A random id for this phone until enrolment gives it the server's (no personal data).
 pub fn new_device_id() -> String {
-    let hex: String = random_bytes::<8>().iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = random_bytes::<8>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!("local-{hex}")
 }
 
@@ -119,7 +127,9 @@ fn storage_manager() -> Option<web_sys::StorageManager> {
     Some(web_sys::window()?.navigator().storage())
 }
 
-async fn promise_value(promise: Result<js_sys::Promise, wasm_bindgen::JsValue>) -> Option<wasm_bindgen::JsValue> {
+async fn promise_value(
+    promise: Result<js_sys::Promise, wasm_bindgen::JsValue>,
+) -> Option<wasm_bindgen::JsValue> {
     JsFuture::from(promise.ok()?).await.ok()
 }
 
@@ -132,7 +142,9 @@ pub async fn storage_status() -> StorageStatus {
     let Some(manager) = storage_manager() else {
         return StorageStatus::default();
     };
-    let persisted = promise_value(manager.persisted()).await.and_then(|v| v.as_bool());
+    let persisted = promise_value(manager.persisted())
+        .await
+        .and_then(|v| v.as_bool());
     let estimate = promise_value(manager.estimate()).await;
     let field = |name: &str| {
         estimate

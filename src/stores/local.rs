@@ -11,8 +11,8 @@ use leptos::task::spawn_local;
 
 use super::browser::{self, StorageStatus, WriteError};
 use super::schema::{
-    backup_key, campaign_key, campaign_of_key, parse_campaign, parse_settings, CampaignDoc,
-    Damage, NewOps, Operation as CampaignOp, PlanItem, PlanStatus, Settings, Snapshot, StoredAnswer,
+    backup_key, campaign_key, campaign_of_key, parse_campaign, parse_settings, CampaignDoc, Damage,
+    NewOps, Operation as CampaignOp, PlanItem, PlanStatus, Settings, Snapshot, StoredAnswer,
     SyncSettings, SETTINGS_KEY,
 };
 
@@ -83,7 +83,14 @@ impl LocalStore {
             Some(raw) => match parse_settings(&raw) {
                 Ok(settings) => Some(settings),
                 Err(damage) => {
-                    keep_damaged(SETTINGS_KEY, &raw, damage, now, &mut notices, &mut protected);
+                    keep_damaged(
+                        SETTINGS_KEY,
+                        &raw,
+                        damage,
+                        now,
+                        &mut notices,
+                        &mut protected,
+                    );
                     None
                 }
             },
@@ -98,7 +105,13 @@ impl LocalStore {
 
         let key = campaign_key(&settings.current_campaign);
         let current = questionnaire();
-        let fresh = || CampaignDoc::new(settings.current_campaign.clone(), current.version.clone(), now);
+        let fresh = || {
+            CampaignDoc::new(
+                settings.current_campaign.clone(),
+                current.version.clone(),
+                now,
+            )
+        };
         let campaign = match browser::read_raw(&key) {
             None => fresh(),
             Some(raw) => {
@@ -106,7 +119,8 @@ impl LocalStore {
                 let rewrite = loaded.upgraded || loaded.damage.is_some();
                 let mut safe_to_rewrite = true;
                 if let Some(damage) = loaded.damage {
-                    safe_to_rewrite = keep_damaged(&key, &raw, damage, now, &mut notices, &mut protected);
+                    safe_to_rewrite =
+                        keep_damaged(&key, &raw, damage, now, &mut notices, &mut protected);
                 } else if rewrite {
                     // An upgrade rewrites the key: keep the original text until the user erases it.
                     safe_to_rewrite = browser::write_raw(&backup_key(&key, now), &raw).is_ok();
@@ -116,7 +130,9 @@ impl LocalStore {
                 }
                 let doc = loaded.doc.unwrap_or_else(fresh);
                 if !doc.retired.is_empty() {
-                    notices.push(Notice::Retired { count: doc.retired.len() });
+                    notices.push(Notice::Retired {
+                        count: doc.retired.len(),
+                    });
                 }
                 if rewrite && safe_to_rewrite {
                     let _ = browser::write_json(&key, &doc);
@@ -147,7 +163,11 @@ impl LocalStore {
 
     /// Number of answered questions among `ids` (reactive).
     pub fn answered_count<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> usize {
-        self.campaign.with(|c| ids.into_iter().filter(|id| c.answers.contains_key(*id)).count())
+        self.campaign.with(|c| {
+            ids.into_iter()
+                .filter(|id| c.answers.contains_key(*id))
+                .count()
+        })
     }
 
     /// The user picked `option` for `question`.
@@ -160,7 +180,10 @@ impl LocalStore {
 
     /// The user edited the comment of an answered question.
     pub fn set_comment(&self, question: &str, comment: &str) {
-        let Some(answer) = self.campaign.with_untracked(|c| c.answers.get(question).cloned()) else {
+        let Some(answer) = self
+            .campaign
+            .with_untracked(|c| c.answers.get(question).cloned())
+        else {
             return;
         };
         let comment = Some(comment.to_string()).filter(|c| !c.trim().is_empty());
@@ -178,7 +201,14 @@ impl LocalStore {
         let device = self.settings.with_untracked(|s| s.device_id.clone());
         let now = browser::now_ms() as u64;
         let saved = self.change_campaign(|doc| {
-            doc.record(browser::new_op_id(), &device, now, question, option, comment);
+            doc.record(
+                browser::new_op_id(),
+                &device,
+                now,
+                question,
+                option,
+                comment,
+            );
         });
         if saved {
             browser::measure_persisted();
@@ -187,11 +217,23 @@ impl LocalStore {
     }
 
     /// Settles a conflict: keeps one of the concurrent answers or gives a new one.
-    pub fn resolve(&self, conflict: &diagnostic::sync::Conflict, option: Option<String>, comment: Option<String>) {
+    pub fn resolve(
+        &self,
+        conflict: &diagnostic::sync::Conflict,
+        option: Option<String>,
+        comment: Option<String>,
+    ) {
         let device = self.settings.with_untracked(|s| s.device_id.clone());
         let now = browser::now_ms() as u64;
         self.change_campaign(|doc| {
-            doc.resolve(browser::new_op_id(), &device, now, conflict, option, comment);
+            doc.resolve(
+                browser::new_op_id(),
+                &device,
+                now,
+                conflict,
+                option,
+                comment,
+            );
         });
     }
 
@@ -218,8 +260,12 @@ impl LocalStore {
     /// Chooses or un-chooses `question`'s recommendation as a priority. The town keeps its plan
     /// short (SELFIE's practice): at most [`MAX_PRIORITIES`]; returns false when full.
     pub fn toggle_priority(&self, question: &str) -> bool {
-        let chosen = self.campaign.with_untracked(|c| c.plan.iter().any(|p| p.question == question));
-        let full = self.campaign.with_untracked(|c| c.plan.len() >= MAX_PRIORITIES);
+        let chosen = self
+            .campaign
+            .with_untracked(|c| c.plan.iter().any(|p| p.question == question));
+        let full = self
+            .campaign
+            .with_untracked(|c| c.plan.len() >= MAX_PRIORITIES);
         if !chosen && full {
             return false;
         }
@@ -357,7 +403,11 @@ impl LocalStore {
     /// The campaign before the current one, read-only (for the year-on-year overlay).
     pub fn previous_campaign(&self) -> Option<CampaignDoc> {
         let current = self.campaign.with(|c| c.id.clone());
-        let previous = self.campaign_ids().into_iter().filter(|id| *id < current).max()?;
+        let previous = self
+            .campaign_ids()
+            .into_iter()
+            .filter(|id| *id < current)
+            .max()?;
         let raw = browser::read_raw(&campaign_key(&previous))?;
         parse_campaign(&raw, questionnaire(), new_ops(browser::now_ms())).doc
     }
@@ -366,7 +416,11 @@ impl LocalStore {
     /// of the new campaign, so it syncs like any other. Returns the new campaign's id.
     pub fn start_new_campaign(&self) -> Option<String> {
         let current = self.campaign.get_untracked();
-        let last = self.campaign_ids().into_iter().max().unwrap_or_else(|| current.id.clone());
+        let last = self
+            .campaign_ids()
+            .into_iter()
+            .max()
+            .unwrap_or_else(|| current.id.clone());
         let next_id = last.parse::<u16>().ok()?.checked_add(1)?.to_string();
         let now = browser::now_ms();
         let device = self.settings.with_untracked(|s| s.device_id.clone());
@@ -374,7 +428,14 @@ impl LocalStore {
         doc.clock = current.clock.clone();
         for (question, answer) in &current.answers {
             let (option, comment) = (Some(answer.option.clone()), answer.comment.clone());
-            doc.record(browser::new_op_id(), &device, now as u64, question, option, comment);
+            doc.record(
+                browser::new_op_id(),
+                &device,
+                now as u64,
+                question,
+                option,
+                comment,
+            );
         }
         if let Err(failure) = self.write(&campaign_key(&next_id), &doc) {
             self.save_state.set(SaveState::Failed(failure));
@@ -477,7 +538,10 @@ fn keep_damaged(
             true
         }
         Err(_) => {
-            notices.push(Notice::Untouched { key: key.to_string(), damage });
+            notices.push(Notice::Untouched {
+                key: key.to_string(),
+                damage,
+            });
             protected.push(key.to_string());
             false
         }

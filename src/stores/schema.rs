@@ -40,7 +40,9 @@ pub fn campaign_of_key(key: &str) -> Option<&str> {
 }
 
 pub fn backup_key(original_key: &str, time_ms: f64) -> String {
-    let name = original_key.strip_prefix(KEY_PREFIX).unwrap_or(original_key);
+    let name = original_key
+        .strip_prefix(KEY_PREFIX)
+        .unwrap_or(original_key);
     format!("{BACKUP_PREFIX}{name}.{}", time_ms as u64)
 }
 
@@ -295,7 +297,15 @@ impl CampaignDoc {
         option: Option<String>,
         comment: Option<String>,
     ) -> Operation {
-        self.record_with_base(id, device, now_ms, &conflict.question, option, comment, conflict.base())
+        self.record_with_base(
+            id,
+            device,
+            now_ms,
+            &conflict.question,
+            option,
+            comment,
+            conflict.base(),
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -354,7 +364,10 @@ impl CampaignDoc {
 
     /// The operations waiting to be sent, oldest first.
     pub fn pending(&self) -> Vec<Operation> {
-        self.outbox.iter().filter_map(|id| self.log.get(id).cloned()).collect()
+        self.outbox
+            .iter()
+            .filter_map(|id| self.log.get(id).cloned())
+            .collect()
     }
 
     /// Enrolment gave this phone its server device id: the operations not sent yet take it.
@@ -375,7 +388,9 @@ impl CampaignDoc {
 
     /// Recomputes `answers` from `log`.
     fn rebuild_answers(&mut self) {
-        let merged = protocol::merge(self.log.values()).remove(&self.id).unwrap_or_default();
+        let merged = protocol::merge(self.log.values())
+            .remove(&self.id)
+            .unwrap_or_default();
         let mut latest: BTreeMap<&str, u64> = BTreeMap::new();
         for op in self.log.values() {
             let time = latest.entry(op.question.as_str()).or_default();
@@ -445,7 +460,11 @@ pub fn parse_campaign(raw: &str, current: &Questionnaire, new_ops: NewOps) -> Lo
         1 => (upgrade_v1(&value, new_ops.next_id), None, true),
         SCHEMA_VERSION => match serde_json::from_value::<CampaignDoc>(value.clone()) {
             Ok(doc) => (Some(doc), None, false),
-            Err(e) => (salvage_v2(&value), Some(Damage::Partial(e.to_string())), true),
+            Err(e) => (
+                salvage_v2(&value),
+                Some(Damage::Partial(e.to_string())),
+                true,
+            ),
         },
         n if n > SCHEMA_VERSION => (None, Some(Damage::NewerSchema(n)), false),
         _ => (
@@ -475,7 +494,10 @@ pub fn parse_campaign(raw: &str, current: &Questionnaire, new_ops: NewOps) -> Lo
 fn campaign_header(value: &Value) -> Option<CampaignDoc> {
     let id = value.get("id")?.as_str()?.to_string();
     let content_version = value.get("content_version")?.as_str()?.to_string();
-    let created_ms = value.get("created_ms").and_then(Value::as_f64).unwrap_or(0.0);
+    let created_ms = value
+        .get("created_ms")
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0);
     Some(CampaignDoc::new(id, content_version, created_ms))
 }
 
@@ -486,8 +508,17 @@ fn upgrade_v1(value: &Value, next_id: fn() -> String) -> Option<CampaignDoc> {
     let time = (doc.created_ms as u64).max(1);
     if let Some(answers) = value.get("answers").and_then(Value::as_object) {
         for (question, option) in answers {
-            let Some(option) = option.as_str() else { continue };
-            doc.record(next_id(), "local", time, question, Some(option.to_string()), None);
+            let Some(option) = option.as_str() else {
+                continue;
+            };
+            doc.record(
+                next_id(),
+                "local",
+                time,
+                question,
+                Some(option.to_string()),
+                None,
+            );
         }
     }
     Some(doc)
@@ -512,8 +543,14 @@ fn salvage_v2(value: &Value) -> Option<CampaignDoc> {
     if let Ok(clock) = serde_json::from_value(field("clock")) {
         doc.clock = clock;
     }
-    doc.retired = items("retired").into_iter().filter_map(|r| serde_json::from_value(r).ok()).collect();
-    doc.plan = items("plan").into_iter().filter_map(|p| serde_json::from_value(p).ok()).collect();
+    doc.retired = items("retired")
+        .into_iter()
+        .filter_map(|r| serde_json::from_value(r).ok())
+        .collect();
+    doc.plan = items("plan")
+        .into_iter()
+        .filter_map(|p| serde_json::from_value(p).ok())
+        .collect();
     doc.validated = serde_json::from_value(field("validated")).ok();
     doc.share_beyond_town = field("share_beyond_town").as_bool().unwrap_or(false);
     doc.rebuild_answers();
@@ -525,7 +562,12 @@ fn salvage_v2(value: &Value) -> Option<CampaignDoc> {
 /// Operations naming questions or options the current content lacks leave the log (the server
 /// accepts only current ids; it keeps the old ones it already has), and each answer that moved
 /// is recorded anew as an operation of this phone, so it syncs.
-fn migrate_content(doc: &mut CampaignDoc, current: &Questionnaire, now_ms: u64, next_id: fn() -> String) {
+fn migrate_content(
+    doc: &mut CampaignDoc,
+    current: &Questionnaire,
+    now_ms: u64,
+    next_id: fn() -> String,
+) {
     let from = doc.content_version.clone();
     let retire = |question: String, answer: Answer, reason: &str| RetiredAnswer {
         question,
@@ -541,7 +583,10 @@ fn migrate_content(doc: &mut CampaignDoc, current: &Questionnaire, now_ms: u64, 
                 (migrated.unknown, "unknown"),
             ];
             for (list, reason) in lists {
-                doc.retired.extend(list.into_iter().map(|d| retire(d.question, d.answer, reason)));
+                doc.retired.extend(
+                    list.into_iter()
+                        .map(|d| retire(d.question, d.answer, reason)),
+                );
             }
             migrated.answers
         }
@@ -550,7 +595,8 @@ fn migrate_content(doc: &mut CampaignDoc, current: &Questionnaire, now_ms: u64, 
             // not given for, so every answer is kept aside, with the reason.
             let reason = e.to_string();
             let old = doc.domain_answers();
-            doc.retired.extend(old.into_iter().map(|(q, a)| retire(q, a, &reason)));
+            doc.retired
+                .extend(old.into_iter().map(|(q, a)| retire(q, a, &reason)));
             doc.log.clear();
             Answers::new()
         }
@@ -571,7 +617,14 @@ fn migrate_content(doc: &mut CampaignDoc, current: &Questionnaire, now_ms: u64, 
             .get(&question)
             .is_some_and(|a| a.option == answer.option && a.comment == answer.comment);
         if !same {
-            doc.record(next_id(), &device, now_ms, &question, Some(answer.option), answer.comment);
+            doc.record(
+                next_id(),
+                &device,
+                now_ms,
+                &question,
+                Some(answer.option),
+                answer.comment,
+            );
         }
     }
 }

@@ -50,7 +50,12 @@ async fn call<T: DeserializeOwned>(
     serde_json::from_str(&text).map_err(|e| ApiError::Unexpected(format!("{path}: {e}")))
 }
 
-async fn send(method: &str, path: &str, token: Option<&str>, body: Option<String>) -> Result<String, ApiError> {
+async fn send(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<String>,
+) -> Result<String, ApiError> {
     let window = web_sys::window().ok_or(ApiError::Unreachable)?;
     let init = web_sys::RequestInit::new();
     init.set_method(method);
@@ -68,7 +73,11 @@ async fn send(method: &str, path: &str, token: Option<&str>, body: Option<String
         .map_err(|_| ApiError::Unreachable)?;
     let response: web_sys::Response = response.dyn_into().map_err(|_| ApiError::Unreachable)?;
     let text = match response.text() {
-        Ok(promise) => JsFuture::from(promise).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default(),
         Err(_) => String::new(),
     };
     let status = response.status();
@@ -83,7 +92,9 @@ async fn send(method: &str, path: &str, token: Option<&str>, body: Option<String
     Err(ApiError::Refused {
         status,
         code: body.as_ref().and_then(|b| b.code.clone()),
-        message: body.map(|b| b.error).unwrap_or_else(|| format!("HTTP {status}")),
+        message: body
+            .map(|b| b.error)
+            .unwrap_or_else(|| format!("HTTP {status}")),
     })
 }
 
@@ -113,7 +124,14 @@ pub async fn devices(token: &str) -> Result<Devices, ApiError> {
 }
 
 pub async fn revoke(token: &str, device: &str) -> Result<(), ApiError> {
-    send("DELETE", &format!("/api/devices/{device}"), Some(token), None).await.map(|_| ())
+    send(
+        "DELETE",
+        &format!("/api/devices/{device}"),
+        Some(token),
+        None,
+    )
+    .await
+    .map(|_| ())
 }
 
 pub async fn invite(token: &str) -> Result<Invite, ApiError> {
@@ -125,5 +143,11 @@ pub async fn push(token: &str, ops: Vec<Operation>) -> Result<PushAck, ApiError>
 }
 
 pub async fn pull(token: &str, after: u64) -> Result<PullPage, ApiError> {
-    call("GET", &format!("/api/sync/pull?after={after}&limit=500"), Some(token), None).await
+    call(
+        "GET",
+        &format!("/api/sync/pull?after={after}&limit=500"),
+        Some(token),
+        None,
+    )
+    .await
 }

@@ -98,7 +98,8 @@ impl SyncEngine {
             }
             Err(e) if e.is_revoked() => {
                 let message = e.message();
-                self.store.update_sync(|s| s.revoked = Some(message.clone()));
+                self.store
+                    .update_sync(|s| s.revoked = Some(message.clone()));
                 self.status.set(SyncStatus::Revoked(message));
                 return;
             }
@@ -111,13 +112,20 @@ impl SyncEngine {
     async fn exchange(&self, token: &str) -> Result<(), ApiError> {
         for campaign in self.store.campaign_ids() {
             loop {
-                let batch: Vec<Operation> = self.store.pending_in(&campaign).into_iter().take(MAX_BATCH).collect();
+                let batch: Vec<Operation> = self
+                    .store
+                    .pending_in(&campaign)
+                    .into_iter()
+                    .take(MAX_BATCH)
+                    .collect();
                 if batch.is_empty() {
                     break;
                 }
                 let full = batch.len() == MAX_BATCH;
                 let ack = api::push(token, batch).await?;
-                let stored = self.store.with_campaign(&campaign, |doc| doc.acknowledge(&ack, now_ms() as u64));
+                let stored = self
+                    .store
+                    .with_campaign(&campaign, |doc| doc.acknowledge(&ack, now_ms() as u64));
                 if !stored {
                     return Err(ApiError::Unexpected(local_storage_problem()));
                 }
@@ -127,7 +135,10 @@ impl SyncEngine {
             }
         }
         loop {
-            let cursor = self.store.settings.with_untracked(|s| s.sync.as_ref().map_or(0, |s| s.cursor));
+            let cursor = self
+                .store
+                .settings
+                .with_untracked(|s| s.sync.as_ref().map_or(0, |s| s.cursor));
             let page = api::pull(token, cursor).await?;
             let mut by_campaign: BTreeMap<String, Vec<Operation>> = BTreeMap::new();
             for op in page.ops {
@@ -135,7 +146,10 @@ impl SyncEngine {
             }
             for (campaign, ops) in by_campaign {
                 // The cursor moves only once the page is stored: a failed write pulls it again.
-                if !self.store.with_campaign(&campaign, |doc| doc.receive(ops, now_ms() as u64)) {
+                if !self
+                    .store
+                    .with_campaign(&campaign, |doc| doc.receive(ops, now_ms() as u64))
+                {
                     return Err(ApiError::Unexpected(local_storage_problem()));
                 }
             }
@@ -152,7 +166,9 @@ impl SyncEngine {
 }
 
 fn local_storage_problem() -> String {
-    crate::i18n::texts(diagnostic::Lang::Fr).save_failed_quota.to_string()
+    crate::i18n::texts(diagnostic::Lang::Fr)
+        .save_failed_quota
+        .to_string()
 }
 
 /// The wait before the next sync: the idle interval when all is well, else a doubling backoff,
@@ -161,7 +177,9 @@ fn next_delay(failures: u32) -> Duration {
     let base = if failures == 0 {
         IDLE_INTERVAL
     } else {
-        FIRST_RETRY.saturating_mul(1 << failures.min(10).saturating_sub(1)).min(MAX_RETRY)
+        FIRST_RETRY
+            .saturating_mul(1 << failures.min(10).saturating_sub(1))
+            .min(MAX_RETRY)
     };
     let jitter = 0.8 + 0.4 * js_sys::Math::random();
     base.mul_f64(jitter)
@@ -179,7 +197,9 @@ pub fn provide_sync(store: LocalStore) -> SyncEngine {
     provide_context(engine);
     engine.sync_now();
     // Back online, or back on the page: sync at once.
-    std::mem::forget(window_event_listener(leptos::ev::online, move |_| engine.sync_now()));
+    std::mem::forget(window_event_listener(leptos::ev::online, move |_| {
+        engine.sync_now()
+    }));
     if let Some(document) = web_sys::window().and_then(|w| w.document()) {
         let visible_again = Closure::<dyn Fn()>::new(move || {
             if !document.hidden() {
@@ -187,7 +207,10 @@ pub fn provide_sync(store: LocalStore) -> SyncEngine {
             }
         });
         if let Some(document) = web_sys::window().and_then(|w| w.document()) {
-            let _ = document.add_event_listener_with_callback("visibilitychange", visible_again.as_ref().unchecked_ref());
+            let _ = document.add_event_listener_with_callback(
+                "visibilitychange",
+                visible_again.as_ref().unchecked_ref(),
+            );
         }
         // Lives as long as the page.
         visible_again.forget();

@@ -15,10 +15,15 @@ fn main() {
     let answers: diagnostic::Answers = match serde_json::from_str(&input) {
         Ok(answers) => answers,
         Err(e) => {
-            eprintln!("score: stdin is not answers JSON ({{\"question\": {{\"option\": …}}}}): {e}");
+            eprintln!(
+                "score: stdin is not answers JSON ({{\"question\": {{\"option\": …}}}}): {e}"
+            );
             std::process::exit(2);
         }
     };
     let scores = diagnostic::score(diagnostic::questionnaire(), &answers);
-    println!("{}", serde_json::to_string(&scores).expect("scores serialise"));
+    println!(
+        "{}",
+        serde_json::to_string(&scores).expect("scores serialise")
+    );
 }

@@ -395,22 +395,26 @@ pub fn content_type(name: &str) -> (&'static str, bool) {
     }
 }
 
-/// Whether a file name carries Trunk's content hash: `-` and 16 lowercase hex digits, followed by
-/// the extension or by wasm-bindgen's `_bg` (`arobase-1a2b3c4d5e6f7a8b_bg.wasm`). Only the file
-/// name counts: wasm-bindgen's `snippets/<crate>-<hash>/` directories hash the crate, not the
-/// content, so their files must still be revalidated.
+/// Whether a file name carries Trunk's content hash: `-` and 12 to 16 lowercase hex digits,
+/// followed by the extension or by wasm-bindgen's `_bg` (`arobase-1a2b3c4d5e6f7a8b_bg.wasm`).
+/// Trunk prints a 64-bit hash without leading zeros, so one build in sixteen has 15 digits; fewer
+/// than 12 happens once in 65,536 builds and only costs a revalidation, while a lower bound keeps
+/// names like `icon-192.png` out. Only the file name counts: wasm-bindgen's
+/// `snippets/<crate>-<hash>/` directories hash the crate, not the content, so their files must
+/// still be revalidated.
 pub fn is_hashed_name(name: &str) -> bool {
-    const HASH_LEN: usize = 16;
+    const HASH_LEN: std::ops::RangeInclusive<usize> = 12..=16;
     let bytes = name.as_bytes();
     bytes.iter().enumerate().any(|(i, &b)| {
-        let hash_end = i + 1 + HASH_LEN;
-        b == b'-'
-            && i > 0
-            && hash_end <= bytes.len()
-            && bytes[i + 1..hash_end]
-                .iter()
-                .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
-            && (name[hash_end..].starts_with('.') || name[hash_end..].starts_with("_bg."))
+        if b != b'-' || i == 0 {
+            return false;
+        }
+        let digits = bytes[i + 1..]
+            .iter()
+            .take_while(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+            .count();
+        let rest = &name[i + 1 + digits..];
+        HASH_LEN.contains(&digits) && (rest.starts_with('.') || rest.starts_with("_bg."))
     })
 }
 
@@ -453,7 +457,10 @@ mod tests {
     #[case::manifest("manifest.webmanifest", false)]
     #[case::icon("icon-192.png", false)]
     #[case::unhashed_wasm("arobase_bg.wasm", false)]
-    #[case::fifteen_hex("arobase-1a2b3c4d5e6f7a8.js", false)]
+    #[case::fifteen_hex_leading_zero_dropped("arobase-1a2b3c4d5e6f7a8.js", true)]
+    #[case::twelve_hex("arobase-1a2b3c4d5e6f.js", true)]
+    #[case::eleven_hex("arobase-1a2b3c4d5e6.js", false)]
+    #[case::numbered_icon("icon-192.png", false)]
     #[case::seventeen_hex("arobase-1a2b3c4d5e6f7a8b9.js", false)]
     #[case::uppercase_hex("arobase-1A2B3C4D5E6F7A8B.js", false)]
     #[case::not_hex("arobase-1a2b3c4d5e6f7a8g.js", false)]

@@ -16,7 +16,11 @@ pub fn ActionPlan(answers: Memo<Answers>) -> impl IntoView {
     let store = use_local_store();
     let full_warning = RwSignal::new(false);
     let actions = Memo::new(move |_| answers.with(|a| prioritise(questionnaire(), a)));
-    let is_chosen = move |question: &str| store.campaign.with(|c| c.plan.iter().any(|p| p.question == question));
+    let is_chosen = move |question: &str| {
+        store
+            .campaign
+            .with(|c| c.plan.iter().any(|p| p.question == question))
+    };
     let suggestions = move || {
         actions
             .get()

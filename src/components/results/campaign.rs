@@ -18,7 +18,9 @@ pub fn format_time(ms: f64, locale: &str) -> String {
     let date = js_sys::Date::new(&ms.into());
     let today = js_sys::Date::new_0().to_date_string() == date.to_date_string();
     let time: String = date.to_locale_time_string(locale).into();
-    let time = time.rsplit_once(':').map_or(time.clone(), |(hm, _seconds)| hm.to_string());
+    let time = time
+        .rsplit_once(':')
+        .map_or(time.clone(), |(hm, _seconds)| hm.to_string());
     if today {
         time
     } else {
@@ -31,7 +33,11 @@ pub fn format_time(ms: f64, locale: &str) -> String {
 pub fn CampaignActions() -> impl IntoView {
     let i18n = use_i18n();
     let store = use_local_store();
-    let validated = move || store.campaign.with(|c| c.validated.as_ref().map(|s| s.validated_ms));
+    let validated = move || {
+        store
+            .campaign
+            .with(|c| c.validated.as_ref().map(|s| s.validated_ms))
+    };
     let draft = move || store.campaign.with(|c| c.edited_since_validation());
     view! {
         <section aria-labelledby="valider-titre" class="no-print">

@@ -8,12 +8,24 @@ use crate::i18n::use_i18n;
 /// « Comprendre ce score »: for one axis or theme, the answers that raised it and the ones that
 /// lowered it, most costly first, each a link to change it.
 #[component]
-pub fn ExplainScore(target: Target, #[prop(into)] title: Signal<String>, answers: Memo<Answers>) -> impl IntoView {
+pub fn ExplainScore(
+    target: Target,
+    #[prop(into)] title: Signal<String>,
+    answers: Memo<Answers>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let explanation = Memo::new(move |_| answers.with(|a| explain(questionnaire(), a, &target)));
     let list = move |pick: fn(&Contribution) -> bool, sort_by_lost: bool| {
         let mut items: Vec<Contribution> = explanation
-            .with(|e| e.as_ref().map(|e| e.contributions.iter().filter(|c| pick(c)).cloned().collect()))
+            .with(|e| {
+                e.as_ref().map(|e| {
+                    e.contributions
+                        .iter()
+                        .filter(|c| pick(c))
+                        .cloned()
+                        .collect()
+                })
+            })
             .unwrap_or_default();
         if sort_by_lost {
             items.sort_by(|a, b| b.lost.total_cmp(&a.lost));

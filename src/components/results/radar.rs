@@ -43,10 +43,14 @@ pub fn RadarChart(#[prop(into)] axes: Signal<Vec<RadarAxis>>) -> impl IntoView {
         view! { <line class="radar-spoke" x1=c.x y1=c.y x2=end.x y2=end.y/> }
     });
     let current = move || axes.with(|a| a.iter().map(|x| x.score).collect::<Vec<_>>());
-    let previous = move || {
-        axes.with(|a| a.iter().map(|x| x.previous).collect::<Option<Vec<_>>>())
+    let previous = move || axes.with(|a| a.iter().map(|x| x.previous).collect::<Option<Vec<_>>>());
+    let values = |scores: Vec<f64>| {
+        scores
+            .iter()
+            .map(|s| format!("{s:.1}"))
+            .collect::<Vec<_>>()
+            .join(" ")
     };
-    let values = |scores: Vec<f64>| scores.iter().map(|s| format!("{s:.1}")).collect::<Vec<_>>().join(" ");
     let labels = move || {
         axes.get()
             .into_iter()
@@ -136,7 +140,10 @@ mod tests {
 
     #[test]
     fn long_titles_wrap_on_words() {
-        assert_eq!(wrap("Démocratie et services publics", 13), ["Démocratie et", "services", "publics"]);
+        assert_eq!(
+            wrap("Démocratie et services publics", 13),
+            ["Démocratie et", "services", "publics"]
+        );
         assert_eq!(wrap("Vivre ensemble", 13), ["Vivre", "ensemble"]);
     }
 }

@@ -11,7 +11,10 @@ fn next_id() -> String {
 }
 
 fn new_ops() -> NewOps {
-    NewOps { now_ms: 5_000, next_id }
+    NewOps {
+        now_ms: 5_000,
+        next_id,
+    }
 }
 
 /// Questions on the default scale (custom scales have other option ids).
@@ -24,8 +27,21 @@ fn some_question_ids(n: usize) -> Vec<String> {
         .collect()
 }
 
-fn answer(doc: &mut CampaignDoc, device: &str, time: u64, question: &str, option: Option<&str>) -> Operation {
-    doc.record(next_id(), device, time, question, option.map(Into::into), None)
+fn answer(
+    doc: &mut CampaignDoc,
+    device: &str,
+    time: u64,
+    question: &str,
+    option: Option<&str>,
+) -> Operation {
+    doc.record(
+        next_id(),
+        device,
+        time,
+        question,
+        option.map(Into::into),
+        None,
+    )
 }
 
 #[test]
@@ -53,8 +69,15 @@ fn consecutive_changes_to_one_question_fold_into_one_operation() {
     let third = answer(&mut doc, "a", 3, &ids[1], Some("stage-0"));
     let fourth = answer(&mut doc, "a", 4, &ids[0], None);
     assert_eq!(doc.outbox, [second.id.clone(), third.id, fourth.id]);
-    assert!(second.base.is_empty(), "the folded first answer's base (none) carries over");
-    assert_eq!(fourth.base, [second.id], "a later change replaces the sent-or-not head");
+    assert!(
+        second.base.is_empty(),
+        "the folded first answer's base (none) carries over"
+    );
+    assert_eq!(
+        fourth.base,
+        [second.id],
+        "a later change replaces the sent-or-not head"
+    );
     assert!(!doc.answers.contains_key(&ids[0]), "cleared answer is gone");
     assert_eq!(doc.answers[&ids[1]].option, "stage-0");
     assert_eq!(doc.log.len(), 3);
@@ -66,12 +89,23 @@ fn acknowledged_operations_leave_the_outbox_and_clamped_clocks_are_taken() {
     let mut doc = CampaignDoc::new("2026".into(), "v".into(), 0.0);
     let first = answer(&mut doc, "a", 10, &ids[0], Some("stage-1"));
     let second = answer(&mut doc, "a", 11, &ids[1], Some("stage-2"));
-    let server = Hlc { wall_ms: 50, counter: 0, device: "server".into() };
-    let clamped = Hlc { wall_ms: 9, counter: 0, device: "a".into() };
+    let server = Hlc {
+        wall_ms: 50,
+        counter: 0,
+        device: "server".into(),
+    };
+    let clamped = Hlc {
+        wall_ms: 9,
+        counter: 0,
+        device: "a".into(),
+    };
     doc.acknowledge(
         &PushAck {
             acknowledged: vec![first.id.clone()],
-            clamped: vec![Clamped { id: first.id.clone(), clock: clamped.clone() }],
+            clamped: vec![Clamped {
+                id: first.id.clone(),
+                clock: clamped.clone(),
+            }],
             clock: server.clone(),
         },
         20,
@@ -80,7 +114,10 @@ fn acknowledged_operations_leave_the_outbox_and_clamped_clocks_are_taken() {
     assert_eq!(doc.log[&first.id].clock, clamped);
     assert!(doc.clock.wall_ms >= 50, "the server's clock was observed");
     let next = answer(&mut doc, "a", 12, &ids[0], Some("stage-4"));
-    assert!(next.clock > server, "what is recorded next orders after what was seen");
+    assert!(
+        next.clock > server,
+        "what is recorded next orders after what was seen"
+    );
 }
 
 #[test]
@@ -91,13 +128,27 @@ fn concurrent_answers_from_two_phones_are_a_conflict_until_resolved() {
     let a = answer(&mut mine, "phone-a", 100, &ids[0], Some("stage-1"));
     let b = answer(&mut theirs, "phone-b", 200, &ids[0], Some("stage-3"));
     mine.receive([b.clone()], 300);
-    assert_eq!(mine.answers[&ids[0]].option, "stage-3", "last writer wins meanwhile");
+    assert_eq!(
+        mine.answers[&ids[0]].option, "stage-3",
+        "last writer wins meanwhile"
+    );
     let conflicts = mine.conflicts();
     assert_eq!(conflicts.len(), 1);
     let ids_in_conflict: Vec<_> = conflicts[0].ops.iter().map(|o| o.id.clone()).collect();
-    assert_eq!(ids_in_conflict, [b.id.clone(), a.id.clone()], "winner first");
+    assert_eq!(
+        ids_in_conflict,
+        [b.id.clone(), a.id.clone()],
+        "winner first"
+    );
 
-    let resolution = mine.resolve(next_id(), "phone-a", 400, &conflicts[0], Some("stage-1".into()), None);
+    let resolution = mine.resolve(
+        next_id(),
+        "phone-a",
+        400,
+        &conflicts[0],
+        Some("stage-1".into()),
+        None,
+    );
     assert!(mine.conflicts().is_empty());
     assert_eq!(mine.answers[&ids[0]].option, "stage-1");
     theirs.receive([a, resolution], 500);
@@ -177,17 +228,35 @@ fn answers_on_an_older_questionnaire_follow_the_migration_map() {
     let mut doc = CampaignDoc::new("2026".into(), old.version.clone(), 0.0);
     answer(&mut doc, "a", 1, &ids[0], Some("stage-3"));
     let kept = answer(&mut doc, "a", 2, &ids[1], Some("stage-1"));
-    answer(&mut doc, "a", 3, "question-that-never-existed", Some("stage-2"));
+    answer(
+        &mut doc,
+        "a",
+        3,
+        "question-that-never-existed",
+        Some("stage-2"),
+    );
     let loaded = parse_campaign(&serde_json::to_string(&doc).unwrap(), &next, new_ops());
     let migrated = loaded.doc.unwrap();
     assert!(loaded.upgraded);
     assert_eq!(migrated.content_version, "apvf-2027.1");
     assert_eq!(migrated.answers[&renamed_to].option, "stage-3");
     assert_eq!(migrated.answers[&ids[1]].option, "stage-1");
-    assert_eq!(migrated.retired.len(), 1, "the unknown answer is kept aside, not dropped");
+    assert_eq!(
+        migrated.retired.len(),
+        1,
+        "the unknown answer is kept aside, not dropped"
+    );
     assert_eq!(migrated.retired[0].question, "question-that-never-existed");
-    let pending: Vec<_> = migrated.pending().into_iter().map(|op| op.question).collect();
-    assert_eq!(pending, [ids[1].clone(), renamed_to.clone()], "only current question ids are sent");
+    let pending: Vec<_> = migrated
+        .pending()
+        .into_iter()
+        .map(|op| op.question)
+        .collect();
+    assert_eq!(
+        pending,
+        [ids[1].clone(), renamed_to.clone()],
+        "only current question ids are sent"
+    );
     assert!(migrated.log.contains_key(&kept.id));
 }
 
@@ -207,7 +276,11 @@ fn a_questionnaire_version_the_map_does_not_know_retires_answers_instead_of_losi
 
 #[test]
 fn unreadable_text_is_reported_not_guessed() {
-    let loaded = parse_campaign("{\"schema\":2,\"id\":\"2026\",\"answ", questionnaire(), new_ops());
+    let loaded = parse_campaign(
+        "{\"schema\":2,\"id\":\"2026\",\"answ",
+        questionnaire(),
+        new_ops(),
+    );
     assert_eq!(loaded.doc, None);
     assert!(matches!(loaded.damage, Some(Damage::Unreadable(_))));
 }
@@ -242,7 +315,10 @@ fn settings_read_back_and_reject_newer_schemas() {
     let settings = Settings::new("device".into(), "2026".into());
     let raw = serde_json::to_string(&settings).unwrap();
     assert_eq!(parse_settings(&raw), Ok(settings));
-    assert_eq!(parse_settings(r#"{"schema":7}"#), Err(Damage::NewerSchema(7)));
+    assert_eq!(
+        parse_settings(r#"{"schema":7}"#),
+        Err(Damage::NewerSchema(7))
+    );
     assert!(matches!(parse_settings("nope"), Err(Damage::Unreadable(_))));
 }
 
