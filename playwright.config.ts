@@ -37,5 +37,7 @@ export default defineConfig({
     reuseExistingServer: false,
     timeout: 60_000,
     stdout: 'pipe',
+    // Request logs would drown the test report; warnings and errors still show.
+    env: { RUST_LOG: 'warn' },
   },
 });

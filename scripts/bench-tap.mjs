@@ -35,7 +35,7 @@ try {
 
   for (const q of questions) {
     await page.goto(`${base}/questionnaire/${q.theme}/${q.id}`);
-    await page.locator(`input[type=radio][value="stage-2"]`).check();
+    await page.locator(`input[type=radio][value="${q.answers[2].id}"]`).check();
     await page.locator('textarea').fill('Commentaire de test : qui sait, ce qui est prévu, le budget voté.');
   }
   const stored = await page.evaluate(() =>
@@ -47,7 +47,7 @@ try {
     const q = questions[0];
     await page.goto(`${base}/questionnaire/${q.theme}/${q.id}`);
     await page.evaluate(() => performance.clearMeasures());
-    const options = ['stage-0', 'stage-1', 'stage-2', 'stage-3', 'stage-4', 'dont-know', 'not-applicable'];
+    const options = q.answers.map((a) => a.id);
     for (let i = 0; i < TAPS; i++) {
       await page.locator(`input[type=radio][value="${options[i % options.length]}"]`).click();
     }
