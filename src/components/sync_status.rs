@@ -13,13 +13,10 @@ pub fn SyncPanel() -> impl IntoView {
     let store = use_local_store();
     let sync = use_sync();
     let last = move || {
-        store
-            .settings
-            .with(|s| s.sync.as_ref().and_then(|s| s.last_sync_ms))
-            .map_or_else(
-                || i18n.t().sync_never.to_string(),
-                |ms| format_time(ms, i18n.lang().code()),
-            )
+        store.sync_info(|s| s.last_sync_ms).flatten().map_or_else(
+            || i18n.t().sync_never.to_string(),
+            |ms| format_time(ms, i18n.lang().code()),
+        )
     };
     let pending = move || match store.pending_count() {
         0 => i18n.t().sync_all_sent.to_string(),

@@ -172,8 +172,8 @@ fn ConflictPanel(question: &'static Question) -> impl IntoView {
     };
     let who = move |device: &str| {
         store
-            .settings
-            .with(|s| s.sync.as_ref().and_then(|s| s.who(device)))
+            .sync_info(|s| s.who(device))
+            .flatten()
             .unwrap_or_else(|| i18n.t().conflict_someone.to_string())
     };
     move || {

@@ -226,18 +226,11 @@ fn EnrolledTown() -> impl IntoView {
     let i18n = use_i18n();
     let store = use_local_store();
     let commune = move || {
-        store.settings.with(|s| {
-            s.sync
-                .as_ref()
-                .map(|s| s.town.commune.name.clone())
-                .unwrap_or_default()
-        })
-    };
-    let revoked = move || {
         store
-            .settings
-            .with(|s| s.sync.as_ref().and_then(|s| s.revoked.clone()))
+            .sync_info(|s| s.town.commune.name.clone())
+            .unwrap_or_default()
     };
+    let revoked = move || store.sync_info(|s| s.revoked.clone()).flatten();
     view! {
         <p data-testid="enrolled">{move || format!("{} {}.", i18n.t().town_enrolled, commune())}</p>
         {move || revoked().map(|message| view! {
@@ -265,10 +258,7 @@ fn InviteSection() -> impl IntoView {
     let invite = RwSignal::new(None::<Invite>);
     let error = RwSignal::new(None::<String>);
     let create = move |_| {
-        let Some(token) = store
-            .settings
-            .with_untracked(|s| s.sync.as_ref().map(|s| s.token.clone()))
-        else {
+        let Some(token) = store.token() else {
             return;
         };
         spawn_local(async move {
@@ -317,20 +307,10 @@ fn InviteSection() -> impl IntoView {
 fn DeviceList() -> impl IntoView {
     let i18n = use_i18n();
     let store = use_local_store();
-    let devices = move || {
-        store.settings.with(|s| {
-            s.sync
-                .as_ref()
-                .map(|s| s.devices.clone())
-                .unwrap_or_default()
-        })
-    };
+    let devices = move || store.sync_info(|s| s.devices.clone()).unwrap_or_default();
     let error = RwSignal::new(None::<String>);
     let remove = move |device: Device| {
-        let Some(token) = store
-            .settings
-            .with_untracked(|s| s.sync.as_ref().map(|s| s.token.clone()))
-        else {
+        let Some(token) = store.token() else {
             return;
         };
         spawn_local(async move {

@@ -372,6 +372,17 @@ impl LocalStore {
         });
     }
 
+    /// Reads from what this phone knows of its town's space (reactive); `None` when not enrolled.
+    pub fn sync_info<T>(&self, read: impl FnOnce(&SyncSettings) -> T) -> Option<T> {
+        self.settings.with(|s| s.sync.as_ref().map(read))
+    }
+
+    /// The device token, for a call made now (not reactive).
+    pub fn token(&self) -> Option<String> {
+        self.settings
+            .with_untracked(|s| s.sync.as_ref().map(|s| s.token.clone()))
+    }
+
     /// Changes what this phone knows of its town's space (cursor, last sync, devices…).
     pub fn update_sync(&self, change: impl FnOnce(&mut SyncSettings)) {
         self.update_settings(|s| {
