@@ -36,6 +36,15 @@ pub fn SyncPanel() -> impl IntoView {
                 <span>{move || format!("{} {}", i18n.t().sync_last, last())}</span>
             </p>
             <p class="hint" aria-live="polite">{state}</p>
+            {move || {
+                let set_aside = store.campaign.with(|c| c.set_aside.clone());
+                (!set_aside.is_empty()).then(|| view! {
+                    <div class="alert alert-warning" data-testid="set-aside">
+                        <p>{i18n.t().sync_set_aside}</p>
+                        <ul>{set_aside.into_iter().map(|s| view! { <li>{format!("{} — {}", s.op.question, s.reason)}</li> }).collect_view()}</ul>
+                    </div>
+                })
+            }}
             <button
                 type="button"
                 class="button"

@@ -180,4 +180,5 @@ pub static TEXTS: Texts = Texts {
     conflict_cleared: "(answer cleared)",
     join_page_title: "Join the town's space",
     join_missing: "This invitation link is incomplete. Ask for a new one, or use the code.",
+    sync_set_aside: "These answers stay on this phone but cannot be sent:",
 };

@@ -180,4 +180,5 @@ pub static TEXTS: Texts = Texts {
     conflict_cleared: "(réponse effacée)",
     join_page_title: "Rejoindre l'espace de la commune",
     join_missing: "Ce lien d'invitation est incomplet. Demandez-en un nouveau, ou utilisez le code.",
+    sync_set_aside: "Ces réponses restent sur ce téléphone mais ne peuvent pas être envoyées :",
 };

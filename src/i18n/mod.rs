@@ -216,6 +216,7 @@ pub struct Texts {
     pub conflict_cleared: &'static str,
     pub join_page_title: &'static str,
     pub join_missing: &'static str,
+    pub sync_set_aside: &'static str,
 }
 
 /// Shared language state, provided once at the root and read by any component through context.

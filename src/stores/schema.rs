@@ -128,6 +128,13 @@ pub struct StoredAnswer {
     pub updated_ms: f64,
 }
 
+/// An operation kept on the phone but not sent, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetAside {
+    pub op: Operation,
+    pub reason: String,
+}
+
 /// An answer that a questionnaire migration could not carry over, kept for the user to see.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RetiredAnswer {
@@ -159,6 +166,10 @@ pub struct CampaignDoc {
     /// This phone's hybrid logical clock.
     #[serde(default = "local_clock")]
     pub clock: Hlc,
+    /// This phone's operations the server would refuse (checked with the server's own rule before
+    /// sending), taken out of the outbox so the others still sync; kept, with the reason, to show.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set_aside: Vec<SetAside>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retired: Vec<RetiredAnswer>,
     /// The two or three priorities the town chose, with their follow-up.
@@ -236,6 +247,7 @@ impl CampaignDoc {
             log: BTreeMap::new(),
             outbox: Vec::new(),
             clock: local_clock(),
+            set_aside: Vec::new(),
             retired: Vec::new(),
             plan: Vec::new(),
             validated: None,
@@ -368,6 +380,25 @@ impl CampaignDoc {
             .iter()
             .filter_map(|id| self.log.get(id).cloned())
             .collect()
+    }
+
+    /// Takes out of the outbox every operation the server would refuse — the same check it runs —
+    /// so that one bad operation cannot block the others; they stay on the phone, with the reason.
+    /// Returns how many were set aside.
+    pub fn set_aside_invalid(&mut self, questionnaire: &Questionnaire) -> usize {
+        let refused: Vec<SetAside> = self
+            .pending()
+            .into_iter()
+            .filter_map(|op| {
+                let reason = op.validate(questionnaire).err()?.to_string();
+                Some(SetAside { op, reason })
+            })
+            .collect();
+        self.outbox
+            .retain(|id| !refused.iter().any(|r| r.op.id == *id));
+        let count = refused.len();
+        self.set_aside.extend(refused);
+        count
     }
 
     /// Enrolment gave this phone its server device id: the operations not sent yet take it.
@@ -543,6 +574,10 @@ fn salvage_v2(value: &Value) -> Option<CampaignDoc> {
     if let Ok(clock) = serde_json::from_value(field("clock")) {
         doc.clock = clock;
     }
+    doc.set_aside = items("set_aside")
+        .into_iter()
+        .filter_map(|r| serde_json::from_value(r).ok())
+        .collect();
     doc.retired = items("retired")
         .into_iter()
         .filter_map(|r| serde_json::from_value(r).ok())

@@ -111,6 +111,10 @@ impl SyncEngine {
 
     async fn exchange(&self, token: &str) -> Result<(), ApiError> {
         for campaign in self.store.campaign_ids() {
+            let questionnaire = diagnostic::questionnaire();
+            self.store.with_campaign(&campaign, |doc| {
+                doc.set_aside_invalid(questionnaire);
+            });
             loop {
                 let batch: Vec<Operation> = self
                     .store

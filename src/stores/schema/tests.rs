@@ -331,3 +331,36 @@ fn backup_keys_are_recognised_and_never_collide_with_documents() {
     assert!(key.starts_with(KEY_PREFIX));
     assert_eq!(campaign_of_key(&campaign_key("2027")), Some("2027"));
 }
+
+#[test]
+fn operations_the_server_would_refuse_are_set_aside_not_sent_not_lost() {
+    let q = questionnaire();
+    let ids = some_question_ids(1);
+    let mut doc = CampaignDoc::new("2026".into(), q.version.clone(), 0.0);
+    let now = 1_800_000_000_000;
+    let good = doc.record(
+        diagnostic::sync::op_id(now, [1; 10]),
+        "device",
+        now,
+        &ids[0],
+        Some("stage-2".into()),
+        None,
+    );
+    let bad = doc.record(
+        diagnostic::sync::op_id(now, [2; 10]),
+        "device",
+        now,
+        "no-such-question",
+        Some("stage-2".into()),
+        None,
+    );
+    assert_eq!(doc.set_aside_invalid(q), 1);
+    assert_eq!(doc.pending(), [good]);
+    assert_eq!(doc.set_aside[0].op, bad);
+    assert!(
+        doc.set_aside[0].reason.contains("no-such-question"),
+        "{}",
+        doc.set_aside[0].reason
+    );
+    assert_eq!(doc.set_aside_invalid(q), 0, "nothing twice");
+}
