@@ -5,6 +5,7 @@
 //! When a write fails (storage full), the signals keep the last persisted state — the screen
 //! shows what is really saved — and the failure is shown to the user.
 
+use diagnostic::sync::{plan_key, PlanNote};
 use diagnostic::{questionnaire, Answers, Lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -258,7 +259,8 @@ impl LocalStore {
     }
 
     /// Chooses or un-chooses `question`'s recommendation as a priority. The town keeps its plan
-    /// short (SELFIE's practice): at most [`MAX_PRIORITIES`]; returns false when full.
+    /// short (SELFIE's practice): at most [`MAX_PRIORITIES`]; returns false when full. The plan is
+    /// made of operations like the answers, so it syncs with the town's other phones.
     pub fn toggle_priority(&self, question: &str) -> bool {
         let chosen = self
             .campaign
@@ -269,28 +271,29 @@ impl LocalStore {
         if !chosen && full {
             return false;
         }
-        self.change_campaign(|doc| {
-            if chosen {
-                doc.plan.retain(|p| p.question != question);
-            } else {
-                doc.plan.push(PlanItem {
-                    question: question.to_string(),
-                    status: PlanStatus::Todo,
-                    owner: String::new(),
-                    notes: String::new(),
-                });
-            }
-        });
+        let status = (!chosen).then(|| PlanStatus::Todo.code().to_string());
+        self.record(&plan_key(question), status, None);
         true
     }
 
     /// Edits the follow-up of a chosen priority.
     pub fn update_priority(&self, question: &str, change: impl FnOnce(&mut PlanItem)) {
-        self.change_campaign(|doc| {
-            if let Some(item) = doc.plan.iter_mut().find(|p| p.question == question) {
-                change(item);
-            }
-        });
+        let Some(mut item) = self
+            .campaign
+            .with_untracked(|c| c.plan.iter().find(|p| p.question == question).cloned())
+        else {
+            return;
+        };
+        change(&mut item);
+        let note = PlanNote {
+            owner: item.owner,
+            notes: item.notes,
+        };
+        let comment = (note != PlanNote::default())
+            .then(|| serde_json::to_string(&note).ok())
+            .flatten();
+        let status = Some(item.status.code().to_string());
+        self.record(&plan_key(question), status, comment);
     }
 
     /// « Valider le diagnostic »: freezes today's answers and scores.

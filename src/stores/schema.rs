@@ -172,7 +172,8 @@ pub struct CampaignDoc {
     pub set_aside: Vec<SetAside>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retired: Vec<RetiredAnswer>,
-    /// The two or three priorities the town chose, with their follow-up.
+    /// The two or three priorities the town chose, with their follow-up: the merge of the log's
+    /// plan entries (`plan:<question>` operations, synced like answers), rebuilt with `answers`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plan: Vec<PlanItem>,
     /// The frozen copy made by « Valider le diagnostic »; edits after it are a new draft.
@@ -422,23 +423,50 @@ impl CampaignDoc {
         let merged = protocol::merge(self.log.values())
             .remove(&self.id)
             .unwrap_or_default();
-        let mut latest: BTreeMap<&str, u64> = BTreeMap::new();
+        // Per key: the last change (for `updated_ms`) and the first (plan entries keep the order
+        // in which priorities were chosen).
+        let mut times: BTreeMap<&str, (u64, &Hlc)> = BTreeMap::new();
         for op in self.log.values() {
-            let time = latest.entry(op.question.as_str()).or_default();
-            *time = (*time).max(op.clock.wall_ms);
+            let entry = times.entry(op.question.as_str()).or_insert((0, &op.clock));
+            entry.0 = entry.0.max(op.clock.wall_ms);
+            entry.1 = entry.1.min(&op.clock);
         }
-        self.answers = merged
-            .into_iter()
-            .map(|(question, answer)| {
-                let updated_ms = latest.get(question.as_str()).copied().unwrap_or_default() as f64;
-                let stored = StoredAnswer {
-                    option: answer.option,
-                    comment: answer.comment,
-                    updated_ms,
-                };
-                (question, stored)
-            })
-            .collect();
+        let mut plan: Vec<(&Hlc, PlanItem)> = Vec::new();
+        let mut answers = BTreeMap::new();
+        for (key, answer) in merged {
+            let (latest, first) = times.get(key.as_str()).copied().unwrap_or((0, &self.clock));
+            match protocol::plan_target(&key) {
+                Some(question) => {
+                    let note: protocol::PlanNote = answer
+                        .comment
+                        .as_deref()
+                        .and_then(|c| serde_json::from_str(c).ok())
+                        .unwrap_or_default();
+                    let status = PlanStatus::ALL
+                        .into_iter()
+                        .find(|s| s.code() == answer.option)
+                        .unwrap_or_default();
+                    let item = PlanItem {
+                        question: question.to_string(),
+                        status,
+                        owner: note.owner,
+                        notes: note.notes,
+                    };
+                    plan.push((first, item));
+                }
+                None => {
+                    let stored = StoredAnswer {
+                        option: answer.option,
+                        comment: answer.comment,
+                        updated_ms: latest as f64,
+                    };
+                    answers.insert(key, stored);
+                }
+            }
+        }
+        plan.sort_by(|a, b| a.0.cmp(b.0));
+        self.plan = plan.into_iter().map(|(_, item)| item).collect();
+        self.answers = answers;
     }
 }
 
@@ -582,10 +610,6 @@ fn salvage_v2(value: &Value) -> Option<CampaignDoc> {
         .into_iter()
         .filter_map(|r| serde_json::from_value(r).ok())
         .collect();
-    doc.plan = items("plan")
-        .into_iter()
-        .filter_map(|p| serde_json::from_value(p).ok())
-        .collect();
     doc.validated = serde_json::from_value(field("validated")).ok();
     doc.share_beyond_town = field("share_beyond_town").as_bool().unwrap_or(false);
     doc.rebuild_answers();
@@ -636,11 +660,13 @@ fn migrate_content(
             Answers::new()
         }
     };
-    doc.log.retain(|_, op| {
-        current
-            .question(&op.question)
-            .is_some_and(|q| op.option.as_ref().is_none_or(|o| q.option(o).is_some()))
-    });
+    doc.log
+        .retain(|_, op| match protocol::plan_target(&op.question) {
+            Some(question) => current.question(question).is_some(),
+            None => current
+                .question(&op.question)
+                .is_some_and(|q| op.option.as_ref().is_none_or(|o| q.option(o).is_some())),
+        });
     let log = &doc.log;
     doc.outbox.retain(|id| log.contains_key(id));
     doc.rebuild_answers();

@@ -46,6 +46,19 @@ test.describe('sync between the phones of one town', () => {
     const deputyScreen = new QuestionScreen(deputyPage);
     await deputyScreen.open(q);
     await expect(deputyScreen.option(q.options[3])).toBeChecked();
+
+    // The action plan syncs too: a priority chosen on one phone shows on the other.
+    await mayorPage.goto('/resultats');
+    await mayorPage.getByRole('button', { name: 'Choisir comme priorité' }).first().click();
+    const chosen = mayorPage.getByTestId('priorities').locator('.priority-title');
+    await expect(chosen).toHaveCount(1);
+    const priority = (await chosen.textContent())!;
+    await mayorTown.open();
+    await mayorTown.sync();
+    await deputyTown.open();
+    await deputyTown.sync();
+    await deputyPage.goto('/resultats');
+    await expect(deputyPage.getByTestId('priorities').locator('.priority-title')).toHaveText([priority]);
     mayorApp.expectNoForeignRequests();
     await mayor.close();
     await deputy.close();

@@ -252,15 +252,30 @@ impl Operation {
         if !is_campaign(&self.campaign) {
             return Err(OpError::Campaign(self.campaign.clone()));
         }
-        let Some(question) = questionnaire.question(&self.question) else {
-            return Err(OpError::Question(self.question.clone()));
-        };
-        if let Some(option) = &self.option {
-            if question.option(option).is_none() {
-                return Err(OpError::Option {
-                    question: self.question.clone(),
-                    option: option.clone(),
-                });
+        if let Some(target) = plan_target(&self.question) {
+            // An action-plan entry: the question whose recommendation is a priority, its status.
+            if questionnaire.question(target).is_none() {
+                return Err(OpError::Question(self.question.clone()));
+            }
+            if let Some(status) = &self.option {
+                if !PLAN_STATUSES.contains(&status.as_str()) {
+                    return Err(OpError::Option {
+                        question: self.question.clone(),
+                        option: status.clone(),
+                    });
+                }
+            }
+        } else {
+            let Some(question) = questionnaire.question(&self.question) else {
+                return Err(OpError::Question(self.question.clone()));
+            };
+            if let Some(option) = &self.option {
+                if question.option(option).is_none() {
+                    return Err(OpError::Option {
+                        question: self.question.clone(),
+                        option: option.clone(),
+                    });
+                }
             }
         }
         if let Some(comment) = &self.comment {
@@ -289,6 +304,34 @@ impl Operation {
         }
         Ok(())
     }
+}
+
+/// Operations whose `question` starts with this prefix carry the town's action plan, not an
+/// answer: `plan:<question id>` chooses that question's recommendation as a priority, with its
+/// status as `option` (`null` takes it out of the plan) and its owner and notes in `comment`
+/// (see [`PlanNote`]). They sync, merge and conflict exactly like answers.
+pub const PLAN_PREFIX: &str = "plan:";
+
+/// The statuses a plan entry may have.
+pub const PLAN_STATUSES: [&str; 3] = ["todo", "doing", "done"];
+
+/// The `question` of the plan entry for `question`.
+pub fn plan_key(question: &str) -> String {
+    format!("{PLAN_PREFIX}{question}")
+}
+
+/// The question a plan entry is about, if `key` is a plan entry.
+pub fn plan_target(key: &str) -> Option<&str> {
+    key.strip_prefix(PLAN_PREFIX)
+}
+
+/// Owner and notes of a plan entry, kept as JSON in the operation's `comment`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanNote {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub owner: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub notes: String,
 }
 
 /// Why an operation is invalid. Messages name the offending value.
@@ -880,6 +923,37 @@ mod tests {
             observe(&local, &clock(900, 7, "b"), 3000),
             clock(3000, 0, "a")
         );
+    }
+
+    #[test]
+    fn plan_entries_validate_against_the_question_and_the_statuses() {
+        let q = crate::questionnaire();
+        let question = q.questions().next().unwrap().id.clone();
+        let now = 1_800_000_000_000;
+        let entry = |key: String, status: Option<&str>| Operation {
+            id: op_id(now, [7; 10]),
+            device: "d".into(),
+            campaign: "2026".into(),
+            question: key,
+            option: status.map(Into::into),
+            comment: None,
+            clock: clock(now, 0, "d"),
+            base: vec![],
+        };
+        assert_eq!(plan_target(&plan_key(&question)), Some(question.as_str()));
+        assert_eq!(
+            entry(plan_key(&question), Some("doing")).validate(q),
+            Ok(())
+        );
+        assert_eq!(entry(plan_key(&question), None).validate(q), Ok(()));
+        assert!(matches!(
+            entry(plan_key(&question), Some("stage-2")).validate(q),
+            Err(OpError::Option { .. })
+        ));
+        assert!(matches!(
+            entry(plan_key("nope"), Some("todo")).validate(q),
+            Err(OpError::Question(_))
+        ));
     }
 
     #[test]

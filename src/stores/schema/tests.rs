@@ -301,13 +301,11 @@ fn a_partly_damaged_document_keeps_every_operation_that_still_reads() {
     let mut value = serde_json::to_value(&doc).unwrap();
     value["log"]["op-broken"] = serde_json::json!({ "id": "op-broken", "question": 42 });
     value["outbox"] = serde_json::json!([good.id, "op-broken"]);
-    value["plan"] = serde_json::json!([{ "question": ids[1] }, { "question": 7 }]);
     let loaded = parse_campaign(&value.to_string(), q, new_ops());
     let doc = loaded.doc.unwrap();
     assert!(matches!(loaded.damage, Some(Damage::Partial(_))));
     assert_eq!(doc.answers[&ids[0]].option, "stage-2");
     assert_eq!(doc.outbox, [good.id]);
-    assert_eq!(doc.plan.len(), 1);
 }
 
 #[test]
@@ -363,4 +361,67 @@ fn operations_the_server_would_refuse_are_set_aside_not_sent_not_lost() {
         doc.set_aside[0].reason
     );
     assert_eq!(doc.set_aside_invalid(q), 0, "nothing twice");
+}
+
+#[test]
+fn the_action_plan_is_made_of_operations_and_merges_like_answers() {
+    use diagnostic::sync::{plan_key, PlanNote};
+    let ids = some_question_ids(3);
+    let mut mine = CampaignDoc::new("2026".into(), "v".into(), 0.0);
+    let mut theirs = mine.clone();
+    answer(&mut mine, "a", 1, &ids[0], Some("stage-1"));
+    mine.record(
+        next_id(),
+        "a",
+        2,
+        &plan_key(&ids[2]),
+        Some("todo".into()),
+        None,
+    );
+    mine.record(
+        next_id(),
+        "a",
+        3,
+        &plan_key(&ids[1]),
+        Some("todo".into()),
+        None,
+    );
+    let note = PlanNote {
+        owner: "DGS".into(),
+        notes: "budget 2027".into(),
+    };
+    let comment = serde_json::to_string(&note).unwrap();
+    mine.record(
+        next_id(),
+        "a",
+        4,
+        &plan_key(&ids[2]),
+        Some("doing".into()),
+        Some(comment),
+    );
+
+    assert_eq!(mine.answers.len(), 1, "plan entries are not answers");
+    let plan: Vec<_> = mine
+        .plan
+        .iter()
+        .map(|p| (p.question.clone(), p.status))
+        .collect();
+    assert_eq!(
+        plan,
+        [
+            (ids[2].clone(), PlanStatus::Doing),
+            (ids[1].clone(), PlanStatus::Todo)
+        ],
+        "in the order chosen"
+    );
+    assert_eq!(mine.plan[0].owner, "DGS");
+    assert_eq!(mine.plan[0].notes, "budget 2027");
+
+    // Another phone receives it, then takes one priority out.
+    theirs.receive(mine.log.values().cloned(), 10);
+    assert_eq!(theirs.plan, mine.plan);
+    theirs.record(next_id(), "b", 20, &plan_key(&ids[1]), None, None);
+    mine.receive(theirs.log.values().cloned(), 30);
+    assert_eq!(mine.plan.len(), 1);
+    assert_eq!(mine.plan, theirs.plan);
 }
