@@ -402,6 +402,34 @@ impl CampaignDoc {
         count
     }
 
+    /// Answers stored without the operations that explain them (a damaged log, a document
+    /// written by another tool) become operations of this phone, so they are neither lost at the
+    /// next change nor left out of sync. Returns whether anything was recorded.
+    fn reconcile(&mut self, now_ms: u64, next_id: fn() -> String) -> bool {
+        let stored = std::mem::take(&mut self.answers);
+        self.rebuild_answers();
+        let device = self.clock.device.clone();
+        let mut recorded = false;
+        for (question, answer) in stored {
+            let explained = self
+                .answers
+                .get(&question)
+                .is_some_and(|a| a.option == answer.option && a.comment == answer.comment);
+            if !explained {
+                self.record(
+                    next_id(),
+                    &device,
+                    now_ms,
+                    &question,
+                    Some(answer.option),
+                    answer.comment,
+                );
+                recorded = true;
+            }
+        }
+        recorded
+    }
+
     /// Enrolment gave this phone its server device id: the operations not sent yet take it.
     pub fn adopt_device(&mut self, device: &str) {
         for id in &self.outbox {
@@ -533,6 +561,9 @@ pub fn parse_campaign(raw: &str, current: &Questionnaire, new_ops: NewOps) -> Lo
         ),
     };
     let doc = doc.map(|mut doc| {
+        if doc.reconcile(new_ops.now_ms, new_ops.next_id) {
+            upgraded = true;
+        }
         if doc.content_version != current.version {
             migrate_content(&mut doc, current, new_ops.now_ms, new_ops.next_id);
             upgraded = true;
@@ -612,7 +643,13 @@ fn salvage_v2(value: &Value) -> Option<CampaignDoc> {
         .collect();
     doc.validated = serde_json::from_value(field("validated")).ok();
     doc.share_beyond_town = field("share_beyond_town").as_bool().unwrap_or(false);
-    doc.rebuild_answers();
+    // Answers as stored; `reconcile` checks them against the log.
+    if let Some(answers) = field("answers").as_object() {
+        doc.answers = answers
+            .iter()
+            .filter_map(|(q, a)| Some((q.clone(), serde_json::from_value(a.clone()).ok()?)))
+            .collect();
+    }
     Some(doc)
 }
 

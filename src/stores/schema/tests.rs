@@ -425,3 +425,32 @@ fn the_action_plan_is_made_of_operations_and_merges_like_answers() {
     assert_eq!(mine.plan.len(), 1);
     assert_eq!(mine.plan, theirs.plan);
 }
+
+#[test]
+fn answers_without_the_operations_that_explain_them_become_operations() {
+    let q = questionnaire();
+    let ids = some_question_ids(2);
+    let raw = serde_json::json!({
+        "schema": 2, "id": "2026", "content_version": q.version, "created_ms": 1.0,
+        "answers": {
+            ids[0].clone(): { "option": "stage-1", "updated_ms": 1.0 },
+            ids[1].clone(): { "option": "dont-know", "comment": "à voir", "updated_ms": 1.0 }
+        }
+    })
+    .to_string();
+    let loaded = parse_campaign(&raw, q, new_ops());
+    assert!(loaded.upgraded, "written back with its log");
+    let mut doc = loaded.doc.unwrap();
+    assert_eq!(doc.outbox.len(), 2, "they will sync");
+    assert_eq!(doc.answers[&ids[1]].comment.as_deref(), Some("à voir"));
+    // A later change keeps them.
+    doc.record(
+        next_id(),
+        "local",
+        9_000,
+        &diagnostic::sync::plan_key(&ids[0]),
+        Some("todo".into()),
+        None,
+    );
+    assert_eq!(doc.answers.len(), 2);
+}
