@@ -408,22 +408,27 @@ impl CampaignDoc {
     fn reconcile(&mut self, now_ms: u64, next_id: fn() -> String) -> bool {
         let stored = std::mem::take(&mut self.answers);
         self.rebuild_answers();
+        let stored = stored.into_iter().map(|(q, a)| (q, a.option, a.comment));
+        self.record_unexplained(stored, now_ms, next_id)
+    }
+
+    /// Records, as operations of this phone, each of `answers` that the current answers do not
+    /// already say. Returns whether anything was recorded.
+    fn record_unexplained(
+        &mut self,
+        answers: impl IntoIterator<Item = (String, String, Option<String>)>,
+        now_ms: u64,
+        next_id: fn() -> String,
+    ) -> bool {
         let device = self.clock.device.clone();
         let mut recorded = false;
-        for (question, answer) in stored {
+        for (question, option, comment) in answers {
             let explained = self
                 .answers
                 .get(&question)
-                .is_some_and(|a| a.option == answer.option && a.comment == answer.comment);
+                .is_some_and(|a| a.option == option && a.comment == comment);
             if !explained {
-                self.record(
-                    next_id(),
-                    &device,
-                    now_ms,
-                    &question,
-                    Some(answer.option),
-                    answer.comment,
-                );
+                self.record(next_id(), &device, now_ms, &question, Some(option), comment);
                 recorded = true;
             }
         }
@@ -708,23 +713,8 @@ fn migrate_content(
     doc.outbox.retain(|id| log.contains_key(id));
     doc.rebuild_answers();
     doc.content_version = current.version.clone();
-    let device = doc.clock.device.clone();
-    for (question, answer) in answers {
-        let same = doc
-            .answers
-            .get(&question)
-            .is_some_and(|a| a.option == answer.option && a.comment == answer.comment);
-        if !same {
-            doc.record(
-                next_id(),
-                &device,
-                now_ms,
-                &question,
-                Some(answer.option),
-                answer.comment,
-            );
-        }
-    }
+    let moved = answers.into_iter().map(|(q, a)| (q, a.option, a.comment));
+    doc.record_unexplained(moved, now_ms, next_id);
 }
 
 /// Reads the settings document; `None` with the damage when it cannot be used.
