@@ -5,7 +5,6 @@
 use gloo_storage::errors::StorageError;
 use gloo_storage::{LocalStorage, Storage};
 use serde::Serialize;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::schema::KEY_PREFIX;
@@ -174,16 +173,5 @@ pub fn mark_tap() {
 pub fn measure_persisted() {
     if let Some(p) = performance() {
         let _ = p.measure_with_start_mark("arobase:tap-to-persisted", "arobase:tap");
-    }
-}
-
-/// The app's main element, for moving focus.
-pub fn focus_by_id(id: &str) {
-    if let Some(element) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id(id))
-        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-    {
-        let _ = element.focus();
     }
 }
