@@ -30,6 +30,13 @@ const JOBS: [(&str, &str, bool); 2] = [
     ),
 ];
 
+/// The content's outline (see `Questionnaire::outline`), which the app's first download embeds.
+fn outline_json(json: &str) -> String {
+    let questionnaire: model::Questionnaire =
+        serde_json::from_str(json).expect("convert produced model JSON");
+    serde_json::to_string(&questionnaire.outline()).expect("a questionnaire serialises")
+}
+
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
@@ -56,9 +63,15 @@ fn main() {
             .and_then(|text| convert::convert(&file, &text, &rules));
         match result {
             Ok(json) => {
-                if let Err(e) = fs::write(out.join(target), json) {
-                    eprintln!("error: cannot write {target}: {e}");
-                    failed = true;
+                let outline = strict.then(|| outline_json(&json));
+                let writes = [(target.to_string(), json)]
+                    .into_iter()
+                    .chain(outline.map(|o| (target.replace(".json", ".outline.json"), o)));
+                for (name, text) in writes {
+                    if let Err(e) = fs::write(out.join(&name), text) {
+                        eprintln!("error: cannot write {name}: {e}");
+                        failed = true;
+                    }
                 }
             }
             Err(message) => {

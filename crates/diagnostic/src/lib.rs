@@ -51,6 +51,9 @@ pub const CONTENT_FILE: &str = "crates/diagnostic/content/apvf-2026.1.toml";
 /// JSON produced by `build.rs` from [`CONTENT_FILE`].
 const CONTENT_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/apvf-2026.1.json"));
 
+/// [`CONTENT_JSON`] without its reading matter ([`Questionnaire::outline`]), also from `build.rs`.
+const OUTLINE_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/apvf-2026.1.outline.json"));
+
 /// What a user gave to one question.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Answer {
@@ -102,4 +105,16 @@ static QUESTIONNAIRE: LazyLock<Questionnaire> = LazyLock::new(|| {
 /// The current questionnaire (`apvf-2026.1`), parsed once on first use.
 pub fn questionnaire() -> &'static Questionnaire {
     &QUESTIONNAIRE
+}
+
+static OUTLINE: LazyLock<Questionnaire> = LazyLock::new(|| {
+    Questionnaire::from_json(OUTLINE_JSON)
+        .expect("embedded outline JSON is produced by build.rs from validated content")
+});
+
+/// The current questionnaire's outline: everything but the texts read on screen (see
+/// [`Questionnaire::outline`]). Enough to store, migrate, validate, count and score answers;
+/// small enough for the app's first download, which embeds it instead of [`questionnaire`].
+pub fn outline() -> &'static Questionnaire {
+    &OUTLINE
 }

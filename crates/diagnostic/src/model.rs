@@ -410,6 +410,33 @@ impl Questionnaire {
         }
     }
 
+    /// The same questionnaire without its reading matter: question wording and help,
+    /// recommendations, axis descriptions and the two notices become empty. What stays — ids,
+    /// order, answer options, axes and weights, levels (scores carry them), theme titles and
+    /// descriptions (the home page lists them), axis titles, migrations — is everything needed to
+    /// store, migrate, validate, count and score answers.
+    ///
+    /// Why: the app's first download embeds this outline only; the full text is embedded in the
+    /// chunks that show questions and results, fetched when first opened (see the app's
+    /// `src/chunks.rs`). Never show a stripped field from an outline.
+    pub fn outline(&self) -> Questionnaire {
+        let mut outline = self.clone();
+        let strip = Localized::default;
+        outline.find_out = strip();
+        outline.notice = strip();
+        for axis in &mut outline.axes {
+            axis.description = strip();
+        }
+        for theme in &mut outline.themes {
+            for question in &mut theme.questions {
+                question.text = strip();
+                question.help = strip();
+                question.recommendations.clear();
+            }
+        }
+        outline
+    }
+
     /// Every question, theme by theme, in the order they are asked.
     pub fn questions(&self) -> impl Iterator<Item = &Question> + '_ {
         self.themes.iter().flat_map(|t| t.questions.iter())

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use common::{load_toml, minimal, MINIMAL, TEST_FILE};
 use diagnostic::{
-    questionnaire, validate, validate_with, AnswerKind, Lang, Location, Problem, Questionnaire,
-    Rules, CONTENT_FILE, CONTENT_VERSION, DONT_KNOW, NOT_APPLICABLE,
+    outline, questionnaire, score, validate, validate_with, AnswerKind, Lang, Location, Problem,
+    Questionnaire, Rules, CONTENT_FILE, CONTENT_VERSION, DONT_KNOW, NOT_APPLICABLE,
 };
 
 fn errors_of(q: &Questionnaire, rules: &Rules) -> Vec<String> {
@@ -240,6 +240,50 @@ fn json_has_the_api_shape() {
             assert!(q["answers"].as_array().unwrap().len() >= 4, "{}", q["id"]);
         }
     }
+}
+
+/// The app's first download holds the outline only: it must answer every question of storage,
+/// migration and scoring exactly as the full content does, and carry none of the reading matter.
+#[test]
+fn outline_keeps_what_answers_need_and_drops_the_texts() {
+    let (full, outline) = (questionnaire(), outline());
+    assert_eq!(outline.version, full.version);
+    assert_eq!(outline.migrations, full.migrations);
+    assert_eq!(outline.scale, full.scale);
+    assert_eq!(outline.levels, full.levels);
+    let ids = |q: &Questionnaire| q.questions().map(|x| x.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(outline), ids(full));
+    for (o, f) in outline.themes.iter().zip(&full.themes) {
+        assert_eq!(
+            (&o.id, &o.title, &o.description),
+            (&f.id, &f.title, &f.description)
+        );
+    }
+    for (o, f) in outline.questions().zip(full.questions()) {
+        assert_eq!((&o.answers, &o.axes), (&f.answers, &f.axes), "{}", f.id);
+        assert!(o.text.fr.is_empty() && o.help.en.is_empty() && o.recommendations.is_empty());
+    }
+    // Same scores for the same answers: one answer per option of every question in turn.
+    for pick in 0..full.scale.len() {
+        let answers = full
+            .questions()
+            .map(|q| {
+                (
+                    q.id.clone(),
+                    diagnostic::Answer::new(q.answers[pick % q.answers.len()].id.clone()),
+                )
+            })
+            .collect();
+        assert_eq!(score(outline, &answers), score(full, &answers));
+    }
+    let outline_json = serde_json::to_string(outline).unwrap();
+    let full_json = serde_json::to_string(full).unwrap();
+    assert!(
+        outline_json.len() * 3 < full_json.len(),
+        "outline {} bytes vs content {} bytes",
+        outline_json.len(),
+        full_json.len()
+    );
 }
 
 #[test]
