@@ -38,6 +38,7 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p arobase --target wasm32-unknown-unknown --all-targets -- -D warnings
+	cargo clippy -p arobase --target wasm32-unknown-unknown --features split -- -D warnings
 
 test-native: postgres
 	cargo test --workspace

@@ -2,13 +2,10 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use crate::chunks::{self, LazyPage};
 use crate::components::layout::Shell;
 use crate::i18n::provide_i18n;
-use crate::pages::{
-    about::AboutPage, home::HomePage, join::JoinPage, not_found::NotFoundPage,
-    question::QuestionPage, questionnaire::QuestionnairePage, results::ResultsPage,
-    settings::SettingsPage, theme::ThemePage, town::TownPage,
-};
+use crate::pages::{home::HomePage, not_found::NotFoundPage};
 use crate::stores::provide_local_store;
 use crate::sync::provide_sync;
 
@@ -24,14 +21,14 @@ pub fn App() -> impl IntoView {
             <Shell>
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=HomePage/>
-                    <Route path=path!("/questionnaire") view=QuestionnairePage/>
-                    <Route path=path!("/questionnaire/:theme") view=ThemePage/>
-                    <Route path=path!("/questionnaire/:theme/:question") view=QuestionPage/>
-                    <Route path=path!("/resultats") view=ResultsPage/>
-                    <Route path=path!("/reglages") view=SettingsPage/>
-                    <Route path=path!("/a-propos") view=AboutPage/>
-                    <Route path=path!("/commune") view=TownPage/>
-                    <Route path=path!("/rejoindre") view=JoinPage/>
+                    <Route path=path!("/questionnaire") view=|| view! { <LazyPage load=chunks::questionnaire/> }/>
+                    <Route path=path!("/questionnaire/:theme") view=|| view! { <LazyPage load=chunks::theme/> }/>
+                    <Route path=path!("/questionnaire/:theme/:question") view=|| view! { <LazyPage load=chunks::question/> }/>
+                    <Route path=path!("/resultats") view=|| view! { <LazyPage load=chunks::results/> }/>
+                    <Route path=path!("/reglages") view=|| view! { <LazyPage load=chunks::settings/> }/>
+                    <Route path=path!("/a-propos") view=|| view! { <LazyPage load=chunks::about/> }/>
+                    <Route path=path!("/commune") view=|| view! { <LazyPage load=chunks::town/> }/>
+                    <Route path=path!("/rejoindre") view=|| view! { <LazyPage load=chunks::join/> }/>
                 </Routes>
             </Shell>
         </Router>

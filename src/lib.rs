@@ -6,6 +6,7 @@
 //! the `diagnostic` crate, never here.
 
 mod app;
+pub mod chunks;
 pub mod components;
 pub mod flow;
 pub mod i18n;

@@ -10,4 +10,5 @@ fn main() {
     {
         shell.remove();
     }
+    arobase::chunks::prefetch_chunks();
 }

@@ -15,7 +15,10 @@ pub fn PageHeading(#[prop(into)] title: Signal<String>) -> impl IntoView {
     });
     Effect::new(move |_| {
         if let Some(element) = heading.get() {
-            let _ = element.focus();
+            // A page from a chunk is built before it is attached: focus once it is in the document.
+            request_animation_frame(move || {
+                let _ = element.focus();
+            });
         }
     });
     view! { <h1 node_ref=heading tabindex="-1">{title}</h1> }

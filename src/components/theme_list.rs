@@ -1,4 +1,4 @@
-use diagnostic::questionnaire;
+use diagnostic::outline;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -10,7 +10,7 @@ use crate::stores::use_local_store;
 pub fn ThemeList() -> impl IntoView {
     let i18n = use_i18n();
     let store = use_local_store();
-    let themes = questionnaire().themes.iter().map(|theme| {
+    let themes = outline().themes.iter().map(|theme| {
         let total = theme.questions.len();
         let answered = move || store.answered_count(theme.questions.iter().map(|q| q.id.as_str()));
         view! {

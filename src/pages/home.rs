@@ -1,4 +1,4 @@
-use diagnostic::questionnaire;
+use diagnostic::outline;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -23,17 +23,15 @@ pub fn HomePage() -> impl IntoView {
     });
     let any_answer = move || store.campaign.with(|c| !c.answers.is_empty());
     let all_answered = move || {
-        let total = questionnaire().questions().count();
+        let total = outline().questions().count();
         store.campaign.with(|c| c.answers.len() >= total)
     };
     let resume_href = move || {
         let last = store.settings.with(|s| s.last_question.clone());
         store.campaign.with(|c| {
-            resume_point(questionnaire(), last.as_deref(), |id| {
-                c.answers.contains_key(id)
-            })
-            .map(|p| p.href())
-            .unwrap_or_else(|| "/questionnaire".into())
+            resume_point(outline(), last.as_deref(), |id| c.answers.contains_key(id))
+                .map(|p| p.href())
+                .unwrap_or_else(|| "/questionnaire".into())
         })
     };
     view! {

@@ -6,7 +6,7 @@
 //! shows what is really saved — and the failure is shown to the user.
 
 use diagnostic::sync::{plan_key, PlanNote};
-use diagnostic::{questionnaire, Answers, Lang};
+use diagnostic::{outline, Answers, Lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -105,7 +105,7 @@ impl LocalStore {
         });
 
         let key = campaign_key(&settings.current_campaign);
-        let current = questionnaire();
+        let current = outline();
         let fresh = || {
             CampaignDoc::new(
                 settings.current_campaign.clone(),
@@ -300,7 +300,7 @@ impl LocalStore {
     pub fn validate_campaign(&self) {
         let now = browser::now_ms();
         self.change_campaign(|doc| {
-            let scores = diagnostic::score(questionnaire(), &doc.domain_answers());
+            let scores = diagnostic::score(outline(), &doc.domain_answers());
             doc.validated = Some(Snapshot {
                 validated_ms: now,
                 content_version: doc.content_version.clone(),
@@ -323,12 +323,12 @@ impl LocalStore {
         let key = campaign_key(id);
         let now = browser::now_ms();
         let mut doc = match browser::read_raw(&key) {
-            Some(raw) => match parse_campaign(&raw, questionnaire(), new_ops(now)).doc {
+            Some(raw) => match parse_campaign(&raw, outline(), new_ops(now)).doc {
                 Some(doc) => doc,
                 // Unreadable: leave it for the next start, which backs it up and says so.
                 None => return false,
             },
-            None => CampaignDoc::new(id.to_string(), questionnaire().version.clone(), now),
+            None => CampaignDoc::new(id.to_string(), outline().version.clone(), now),
         };
         change(&mut doc);
         self.write(&key, &doc).is_ok()
@@ -340,7 +340,7 @@ impl LocalStore {
             return self.campaign.with_untracked(CampaignDoc::pending);
         }
         browser::read_raw(&campaign_key(id))
-            .and_then(|raw| parse_campaign(&raw, questionnaire(), new_ops(browser::now_ms())).doc)
+            .and_then(|raw| parse_campaign(&raw, outline(), new_ops(browser::now_ms())).doc)
             .map(|doc| doc.pending())
             .unwrap_or_default()
     }
@@ -423,7 +423,7 @@ impl LocalStore {
             .filter(|id| *id < current)
             .max()?;
         let raw = browser::read_raw(&campaign_key(&previous))?;
-        parse_campaign(&raw, questionnaire(), new_ops(browser::now_ms())).doc
+        parse_campaign(&raw, outline(), new_ops(browser::now_ms())).doc
     }
 
     /// Starts next year's campaign from this one's answers: each copied answer is a new operation

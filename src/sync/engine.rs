@@ -7,6 +7,8 @@
 //! an error: the answers are safe on the phone and wait.
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use diagnostic::sync::{Operation, MAX_BATCH};
@@ -16,6 +18,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
 use super::api::{self, ApiError};
+use crate::chunks::{split_point, ChunkUnavailable};
 use crate::stores::browser::now_ms;
 use crate::stores::LocalStore;
 
@@ -84,7 +87,11 @@ impl SyncEngine {
         }
         self.running.set_value(true);
         self.status.set(SyncStatus::Syncing);
-        let result = self.exchange(&sync.token).await;
+        // A missing chunk means the network is gone too: the quiet « unreachable » state.
+        let result = match exchange(self, sync.token.clone()).await {
+            Ok(exchange) => exchange.await,
+            Err(ChunkUnavailable) => Err(ApiError::Unreachable),
+        };
         self.running.set_value(false);
         let failures = match &result {
             Ok(()) => 0,
@@ -111,9 +118,8 @@ impl SyncEngine {
 
     async fn exchange(&self, token: &str) -> Result<(), ApiError> {
         for campaign in self.store.campaign_ids() {
-            let questionnaire = diagnostic::questionnaire();
             self.store.with_campaign(&campaign, |doc| {
-                doc.set_aside_invalid(questionnaire);
+                doc.set_aside_invalid(diagnostic::outline());
             });
             loop {
                 let batch: Vec<Operation> = self
@@ -168,6 +174,14 @@ impl SyncEngine {
         Ok(())
     }
 }
+
+split_point!(sync:
+    /// The exchange (and the wire format under it) in a chunk of its own: a phone that never
+    /// joined a town's space never downloads it.
+    fn exchange(engine: SyncEngine, token: String) -> Pin<Box<dyn Future<Output = Result<(), ApiError>>>> {
+        Box::pin(async move { engine.exchange(&token).await })
+    }
+);
 
 fn local_storage_problem() -> String {
     crate::i18n::texts(diagnostic::Lang::Fr)
