@@ -81,19 +81,41 @@ split_point!(settings: fn fetch_settings() -> bool { true });
 split_point!(town: fn fetch_town() -> bool { true });
 split_point!(sync: fn fetch_sync() -> bool { true });
 
-/// Fetches every chunk in the background, one after the other, once the app runs. Why: the
-/// questionnaire must work offline from the first tap, and on a first visit the service worker
-/// does not control the page yet — a mayor who loads Arobase, then walks out of coverage without
-/// reloading, still opens every page. Answering first: it is what they open next. A chunk that
-/// cannot be fetched now is fetched when its page opens.
+/// Fetches every chunk in the background, one after the other, once the page has loaded. Why:
+/// the questionnaire must work offline from the first tap, and on a first visit the service
+/// worker does not control the page yet — a mayor who loads Arobase, then walks out of coverage
+/// without reloading, still opens every page. After `load`, like the service worker's
+/// registration, so the chunks never compete with the first paint; answering first, as it is
+/// what they open next. A chunk that cannot be fetched now is fetched when its page opens.
 pub fn prefetch_chunks() {
-    leptos::task::spawn_local(async {
-        let _ = fetch_answering().await;
-        let _ = fetch_results().await;
-        let _ = fetch_settings().await;
-        let _ = fetch_town().await;
-        let _ = fetch_sync().await;
-    });
+    /// Lets the page settle first: compiling the chunks would otherwise delay the first taps.
+    const AFTER_LOAD: std::time::Duration = std::time::Duration::from_secs(2);
+    let fetch_all = || {
+        set_timeout(
+            || {
+                leptos::task::spawn_local(async {
+                    let _ = fetch_answering().await;
+                    let _ = fetch_results().await;
+                    let _ = fetch_settings().await;
+                    let _ = fetch_town().await;
+                    let _ = fetch_sync().await;
+                })
+            },
+            AFTER_LOAD,
+        )
+    };
+    if document().ready_state() == "complete" {
+        fetch_all();
+    } else {
+        let once = std::cell::Cell::new(Some(fetch_all));
+        let handle = window_event_listener_untyped("load", move |_| {
+            if let Some(fetch_all) = once.take() {
+                fetch_all();
+            }
+        });
+        // Lives as long as the page (it fires once).
+        std::mem::forget(handle);
+    }
 }
 
 /// Shows the page that `load` fetches; while it loads, a quiet « Chargement… »; if it cannot be

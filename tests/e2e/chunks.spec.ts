@@ -10,38 +10,50 @@ const HOME = 'Où en est le numérique dans votre commune ?';
 const mainWasm = (url: string) => /\/arobase-[0-9a-f]{16}_bg\.wasm$/.test(url);
 const chunkWasm = (url: string) => /\/(?:split_[a-z]+|chunk_\d+)-[0-9a-f]{16}\.wasm$/.test(url);
 
-function wasmRequests(page: Page): string[] {
+/** Paths of the wasm files the page has finished downloading, kept up to date. */
+function wasmDownloads(page: Page): string[] {
   const seen: string[] = [];
-  page.on('request', (request) => {
+  page.on('requestfinished', (request) => {
     if (request.url().endsWith('.wasm')) seen.push(new URL(request.url()).pathname);
   });
   return seen;
 }
 
+/** Every chunk the build's loader names (from index.html → entry script → `__wasm_split-*.js`). */
+async function chunksOfTheBuild(page: Page): Promise<string[]> {
+  const get = async (path: string) => (await page.request.get(path)).text();
+  const entry = (await get('/')).match(/import init from '([^']+)'/)![1];
+  const loader = (await get(entry)).match(/from "\.\/(__wasm_split-[0-9a-f]{16}\.js)"/)![1];
+  return [...(await get(`/${loader}`)).matchAll(/new URL\("\.\/([^"]+\.wasm)"/g)].map((m) => `/${m[1]}`);
+}
+
+/** Waits until the app's background prefetch has downloaded every chunk. */
+async function prefetched(page: Page, downloaded: string[]) {
+  const chunks = await chunksOfTheBuild(page);
+  expect(chunks.length).toBeGreaterThan(4);
+  await expect.poll(() => chunks.filter((c) => downloaded.includes(c)).length, { timeout: 20_000 }).toBe(chunks.length);
+  return chunks;
+}
+
 test.describe('code split into chunks', () => {
   test('the home page runs on the main module; every chunk follows in the background, once', async ({ page, baseURL }) => {
     const app = new AppPage(page, new URL(baseURL!).origin);
-    const requested = wasmRequests(page);
+    const downloaded = wasmDownloads(page);
     await app.goto('/');
     await expect(app.heading).toHaveText(HOME);
-    expect(requested.filter(mainWasm)).toHaveLength(1);
-    // The chunk loader names every chunk; all are fetched without anyone opening a page.
-    const index = await (await page.request.get('/')).text();
-    const script = index.match(/import init from '([^']+)'/)![1];
-    const glue = await (await page.request.get(script)).text();
-    const loaderPath = glue.match(/from "\.\/(__wasm_split-[0-9a-f]{16}\.js)"/)![1];
-    const chunks = [...(await (await page.request.get(`/${loaderPath}`)).text()).matchAll(/new URL\("\.\/([^"]+\.wasm)"/g)].map((m) => `/${m[1]}`);
-    expect(chunks.length).toBeGreaterThan(4);
-    await expect.poll(() => chunks.filter((c) => requested.includes(c)).length, { timeout: 15_000 }).toBe(chunks.length);
-    expect(requested.filter(chunkWasm).length, 'no chunk fetched twice').toBe(chunks.length);
+    expect(downloaded.filter(mainWasm)).toHaveLength(1);
+    // All chunks come without anyone opening a page, and each only once.
+    const chunks = await prefetched(page, downloaded);
+    expect(downloaded.filter(chunkWasm).length, 'no chunk fetched twice').toBe(chunks.length);
     expect(app.consoleErrors.filter((e) => !e.includes('Service Worker registration blocked'))).toEqual([]);
     app.expectNoForeignRequests();
   });
 
   test('after one visit, every page opens offline without a reload (no service worker yet)', async ({ page, baseURL, context }) => {
     const app = new AppPage(page, new URL(baseURL!).origin);
+    const downloaded = wasmDownloads(page);
     await app.goto('/');
-    await page.waitForLoadState('networkidle');
+    await prefetched(page, downloaded);
     const failed: string[] = [];
     page.on('requestfailed', (request) => failed.push(new URL(request.url()).pathname));
     await context.setOffline(true);
