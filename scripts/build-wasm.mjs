@@ -27,8 +27,8 @@ if (!staging) {
 }
 const release = process.env.TRUNK_PROFILE === 'release';
 const NAME = 'arobase';
-// Keep equal to scripts/setup.sh.
-const WASM_SPLIT_VERSION = '0.2.4';
+// The version scripts/setup.sh installs (one definition, there).
+const WASM_SPLIT_VERSION = readFileSync(join(root, 'scripts', 'setup.sh'), 'utf8').match(/^WASM_SPLIT_VERSION=(\S+)$/m)[1];
 const TARGET = 'wasm32-unknown-unknown';
 // Its own target directory: --emit-relocs changes RUSTFLAGS, which would otherwise rebuild the
 // wasm dependencies of every `cargo test`/`clippy` run and back.

@@ -26,8 +26,8 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $bindgen_version" 
   cargo install wasm-bindgen-cli --version "=$bindgen_version"
 fi
 
-# Splits the release wasm into lazily loaded chunks (scripts/build-wasm.mjs); keep the version
-# equal to WASM_SPLIT_VERSION there.
+# Splits the release wasm into lazily loaded chunks; scripts/build-wasm.mjs reads this version
+# from here and refuses any other.
 WASM_SPLIT_VERSION=0.2.4
 if ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
   say "cargo install wasm_split_cli_support $WASM_SPLIT_VERSION (about 2 minutes)"

@@ -90,7 +90,7 @@ split_point!(sync: fn fetch_sync() -> bool { true });
 pub fn prefetch_chunks() {
     /// Lets the page settle first: compiling the chunks would otherwise delay the first taps.
     const AFTER_LOAD: std::time::Duration = std::time::Duration::from_secs(2);
-    let fetch_all = || {
+    crate::pwa::after_page_load(|| {
         set_timeout(
             || {
                 leptos::task::spawn_local(async {
@@ -103,19 +103,7 @@ pub fn prefetch_chunks() {
             },
             AFTER_LOAD,
         )
-    };
-    if document().ready_state() == "complete" {
-        fetch_all();
-    } else {
-        let once = std::cell::Cell::new(Some(fetch_all));
-        let handle = window_event_listener_untyped("load", move |_| {
-            if let Some(fetch_all) = once.take() {
-                fetch_all();
-            }
-        });
-        // Lives as long as the page (it fires once).
-        std::mem::forget(handle);
-    }
+    });
 }
 
 /// Shows the page that `load` fetches; while it loads, a quiet « Chargement… »; if it cannot be

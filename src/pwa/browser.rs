@@ -220,13 +220,19 @@ fn service_worker(state: PwaState) {
 
 /// Registers `/sw.js` once the page has loaded, so the worker never competes with the first paint.
 fn register_after_load(state: PwaState) {
+    after_page_load(move || register(state));
+}
+
+/// Runs `run` once the page has loaded (at once if it already has): for background work that
+/// must not compete with the first paint.
+pub fn after_page_load(run: impl FnOnce() + 'static) {
     if document().ready_state() == "complete" {
-        register(state);
+        run();
     } else {
-        let once = RefCell::new(Some(state));
+        let once = RefCell::new(Some(run));
         listen(window().as_ref(), "load", move |_| {
-            if let Some(state) = once.borrow_mut().take() {
-                register(state);
+            if let Some(run) = once.borrow_mut().take() {
+                run();
             }
         });
     }

@@ -19,6 +19,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use crate::i18n::use_i18n;
+pub use browser::after_page_load;
 pub use texts::{pwa_texts, PwaTexts};
 
 /// The app-wide installable/offline state. Created on first use and kept for the page's life (it
