@@ -22,6 +22,7 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
+pub mod association;
 mod migrate;
 mod model;
 mod prioritise;

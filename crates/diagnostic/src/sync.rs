@@ -750,12 +750,21 @@ pub struct Device {
     /// Whether this is the device making the request.
     #[serde(default)]
     pub current: bool,
+    /// Whether it is one of the town's administrators: the device that created the space (or
+    /// was let in by an operator's recovery invitation or decision) and every device with role
+    /// [`Role::Maire`]. Administrators remove other devices, validate, release and erase.
+    #[serde(default)]
+    pub admin: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Town {
     pub commune: Commune,
     pub created_ms: u64,
+    /// Whether an operator of the hosting association has checked that the space is really the
+    /// commune's (see [`crate::association`]). Absent in answers of older servers: verified.
+    #[serde(default)]
+    pub status: crate::association::TownStatus,
 }
 
 /// A commune of the official list (INSEE, through `@etalab/decoupage-administratif`).

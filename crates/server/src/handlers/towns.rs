@@ -58,6 +58,7 @@ async fn enrolled(
                 last_seen_ms: Some(created_ms),
                 revoked_ms: None,
                 current: true,
+                admin: false,
             },
             town,
         },

@@ -78,6 +78,7 @@ fn device_from(row: &DbRow) -> Result<Device, StorageError> {
             .map(|ms| unsigned(ms, "revoked_ms"))
             .transpose()?,
         current: false,
+        admin: false,
     })
 }
 
@@ -342,6 +343,7 @@ impl Storage for Backend {
             Ok(Town {
                 commune: commune_from(&row)?,
                 created_ms: unsigned(get(&row, "town_created_ms")?, "created_ms")?,
+                status: diagnostic::association::TownStatus::Verified,
             })
         })
         .transpose()
