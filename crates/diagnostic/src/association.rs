@@ -95,6 +95,41 @@ pub mod routes {
     }
 }
 
+/// The `code` of API errors ([`crate::sync::ApiErrorBody`]) added with the association's side; the
+/// app switches on these, the server sends them.
+pub mod codes {
+    /// 403: the token is an access request's, not yet decided.
+    pub const ACCESS_PENDING: &str = "access_pending";
+    /// 403: the access request was refused.
+    pub const ACCESS_REFUSED: &str = "access_refused";
+    /// 403: the device's space was rejected by an operator.
+    pub const TOWN_REJECTED: &str = "town_rejected";
+    /// 403: only an administrator of the town may do this.
+    pub const NOT_ADMIN: &str = "not_admin";
+    /// 409: that would remove the town's last administrator.
+    pub const LAST_ADMIN: &str = "last_admin";
+    /// 429: the town has [`super::MAX_LIVE_INVITES_PER_TOWN`] live invitations.
+    pub const TOO_MANY_INVITES: &str = "too_many_invites";
+    /// 404: an unknown or wrong invitation code or link (one answer for both).
+    pub const INVITE_INVALID: &str = "invite_invalid";
+    /// 400: the confirmation of an erasure does not name the commune.
+    pub const CONFIRM_MISMATCH: &str = "confirm_mismatch";
+    /// 401: no, a malformed or an unknown operator token.
+    pub const OPERATOR_UNAUTHENTICATED: &str = "operator_unauthenticated";
+    /// 401: the operator was removed.
+    pub const OPERATOR_REMOVED: &str = "operator_removed";
+    /// 404/410: an operator enrolment link unknown, used or expired.
+    pub const ENROLMENT_INVALID: &str = "enrolment_invalid";
+    /// 404: no such town, device or request (operator routes).
+    pub const NOT_FOUND: &str = "not_found";
+    /// 409: the request was already decided, or the town is not in a state that allows it.
+    pub const WRONG_STATE: &str = "wrong_state";
+    /// 429 with `Retry-After`: too many requests from this client.
+    pub const RATE_LIMITED: &str = "rate_limited";
+    /// 400: a text field or path parameter carries control characters.
+    pub const CONTROL_CHARACTERS: &str = "control_characters";
+}
+
 /// How the server treats new spaces (`--town-spaces`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
