@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 pub mod association;
 mod migrate;
 mod model;
+pub mod network;
 mod prioritise;
 mod score;
 pub mod sync;
