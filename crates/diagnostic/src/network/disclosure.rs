@@ -1,36 +1,42 @@
 //! What may be published, so that no town's answers can be deduced from the figures — by anyone,
 //! at any time, combining any figures ever published for the campaign.
 //!
-//! # Threats and rules
+//! # Threats and the rule that answers them
 //!
 //! Every published figure is a function of the *multiset* of its members' answers (counts,
 //! shares, medians, quartiles). Differencing combines figures of sets that differ by a few towns:
 //!
-//! 1. **Too small a group** — a group of one or two towns shows their answers. *Rule*: nothing is
-//!    shown below [`MIN_GROUP_SIZE`] towns, nor any axis or question counted on fewer.
-//! 2. **Before / after** — a town withdraws (or joins, or validates different answers) between
-//!    two refreshes; whoever kept both publications subtracts them. *Rule*: a group's figures are
-//!    republished only if its members differ from **every earlier publication** by at least
-//!    [`MIN_GROUP_SIZE`] towns (a member is a town *with its validated answers*: a re-validation
-//!    with other answers is a departure plus an arrival); otherwise the previous publication
-//!    stays. Withdrawing thus removes a town from every figure computed afterwards, and figures
-//!    published before are replaced only once enough towns changed.
-//! 3. **Nested or overlapping groups** — a département and an EPCI that covers all its released
-//!    towns but one, or a département that is a région minus one town, or a stratum nearly equal
-//!    to a département. *Rule*: any two publications (any groups, any refresh) have members that
-//!    are equal or differ by at least [`MIN_GROUP_SIZE`] towns (symmetric difference).
-//! 4. **Residuals** — a région minus its published départements leaves the towns of the
-//!    unpublished ones (the whole country minus the published strata, a département minus its
-//!    EPCIs…). *Rule*: for every published group and every kind of group, its members not in the
-//!    published groups of that kind it contains are none or at least [`MIN_GROUP_SIZE`].
+//! 1. **Too small a group** — a group of one or two towns shows their answers.
+//! 2. **Before / after** — a town withdraws (or joins, or validates other answers) between two
+//!    refreshes; whoever kept both publications subtracts them.
+//! 3. **Nested or overlapping groups** — a département and an EPCI holding all its released
+//!    towns but one; a stratum nearly equal to a département.
+//! 4. **Residuals and chains** — a région minus its published départements leaves the towns of
+//!    the unpublished one; the country before and after minus a région before and after leaves
+//!    the one town that changed in the other région (a chain of four publications).
 //!
-//! Groups are considered broadest first (whole country, strata, régions, départements, EPCIs),
-//! so when two conflict the one that serves more towns is published. A refused group keeps its
-//! previous publication, or shows nothing.
+//! **One rule answers all four.** Group the members of all publications ever made for the
+//! campaign by the exact set of publications each is in: these are the *atoms*. A new
+//! publication is accepted only if, after it, every atom holds zero or at least
+//! [`MIN_GROUP_SIZE`] members. A member is a town *with its validated answers* (a re-validation
+//! with other answers is a departure plus an arrival). Since every published set is a union of
+//! atoms and every figure depends on its members only as a multiset, swapping the answers of two
+//! members of one atom changes nothing ever published: whatever anyone combines, each town hides
+//! among at least k − 1 others (the k-anonymity of threat 1, extended over groups and time).
+//! Below k a group shows only how many more towns are needed; inside a shown group an axis or
+//! question counted on fewer than k towns is left out.
 //!
-//! What this guarantees is tested (`tests/network_disclosure.rs`) by brute force on small
-//! worlds: no sum or difference of published sets (coefficients −1, 0, 1, up to four sets)
-//! involves between 1 and [`MIN_GROUP_SIZE`] − 1 towns.
+//! Consequences: a refresh is refused until at least k towns entered or left the group (and
+//! its overlaps) since the previous publication — the previous figures stay shown meanwhile, so a
+//! withdrawal removes a town from every figure computed *afterwards*; and among overlapping
+//! groups, the broadest are published first (whole country, strata, régions, départements,
+//! EPCIs) and a narrower group that would cut a published one into pieces of fewer than k towns
+//! waits. Shares are also rounded to [`super::SHARE_STEP`] % and scores to the point, which blurs
+//! what the rule already protects.
+//!
+//! `tests/network_disclosure.rs` checks it by brute force on random small worlds with towns
+//! releasing, withdrawing and re-validating over several rounds: no sum or difference of up to
+//! four publications involves between 1 and k − 1 towns.
 //!
 //! Out of scope: fake towns (spaces are verified by the association's operators, see
 //! [`crate::association`]) and several real towns colluding (any k-anonymity falls to k − 1
@@ -81,10 +87,9 @@ pub enum Refusal {
     TooFew { needed: u32 },
     /// Same members as its current publication: nothing to refresh.
     Unchanged,
-    /// Members differ from an earlier publication (of `other`, maybe itself) by 1 to k − 1 towns.
-    TooClose { other: String },
-    /// Publishing it would leave 1 to k − 1 towns of `outer` outside its published subgroups.
-    Residual { outer: String },
+    /// Publishing it would single out `towns` (1 to k − 1) members from everything published
+    /// before: they would form an atom of their own. Server-side only (never sent to towns).
+    WouldIsolate { towns: u32 },
 }
 
 /// The outcome of one group in one round.
@@ -129,96 +134,75 @@ impl Ledger {
     }
 }
 
-/// The sets considered: every publication ever, with an index from member to sets.
-struct Family {
-    sets: Vec<(GroupKey, BTreeSet<String>)>,
-    /// Index of each group's latest set.
-    live: BTreeMap<GroupKey, usize>,
-    by_member: BTreeMap<String, Vec<usize>>,
+/// The **atoms** of everything published: members grouped by the exact set of publications they
+/// are in. Every published figure is a function of its members' answers taken as a multiset, and
+/// every published set is a union of atoms; so any combination of publications — sums,
+/// differences, medians of one minus another, any coefficients, any number — depends on each
+/// atom's members only as a whole. If every atom holds at least k members, swapping the answers
+/// of two members of one atom changes nothing ever published: no town stands out from fewer
+/// than k − 1 others.
+struct Atoms {
+    /// Atom of each member that is in at least one publication.
+    of: BTreeMap<String, usize>,
+    /// Size of each atom, by id.
+    sizes: Vec<usize>,
 }
 
-impl Family {
-    fn new(ledger: &Ledger) -> Family {
-        let mut family = Family {
-            sets: Vec::new(),
-            live: BTreeMap::new(),
-            by_member: BTreeMap::new(),
+impl Atoms {
+    fn new(ledger: &Ledger) -> Atoms {
+        let mut atoms = Atoms {
+            of: BTreeMap::new(),
+            sizes: Vec::new(),
         };
         for p in &ledger.published {
-            family.add(p.group.clone(), p.members.clone());
+            atoms.add(&p.members);
         }
-        family
+        atoms
     }
 
-    fn add(&mut self, group: GroupKey, members: BTreeSet<String>) {
-        let index = self.sets.len();
-        for m in &members {
-            self.by_member.entry(m.clone()).or_default().push(index);
+    /// How `members` would split the atoms: for each atom it touches (and the members in no
+    /// publication yet, as `None`), how many members are in `members`.
+    fn split(&self, members: &BTreeSet<String>) -> BTreeMap<Option<usize>, usize> {
+        let mut inside: BTreeMap<Option<usize>, usize> = BTreeMap::new();
+        for m in members {
+            *inside.entry(self.of.get(m).copied()).or_default() += 1;
         }
-        self.live.insert(group.clone(), index);
-        self.sets.push((group, members));
+        inside
     }
 
-    /// Sets sharing at least one member with `members`.
-    fn overlapping(&self, members: &BTreeSet<String>) -> BTreeSet<usize> {
-        members
-            .iter()
-            .filter_map(|m| self.by_member.get(m))
-            .flatten()
-            .copied()
-            .collect()
-    }
-
-    /// Rule 3 (and 2, a group being compared with its own earlier publications).
-    fn too_close(&self, members: &BTreeSet<String>) -> Option<&GroupKey> {
+    /// The smallest non-empty atom publishing `members` would create, if below k.
+    fn would_isolate(&self, members: &BTreeSet<String>) -> Option<usize> {
         let k = MIN_GROUP_SIZE;
-        self.overlapping(members).into_iter().find_map(|i| {
-            let (group, other) = &self.sets[i];
-            if members.len().abs_diff(other.len()) >= k {
-                return None;
-            }
-            let d = members.symmetric_difference(other).count();
-            (d > 0 && d < k).then_some(group)
-        })
+        self.split(members)
+            .into_iter()
+            .flat_map(|(atom, inside)| {
+                let outside = atom.map_or(0, |a| self.sizes[a] - inside);
+                [inside, outside]
+            })
+            .filter(|&n| n > 0 && n < k)
+            .min()
     }
 
-    /// Rule 4, for `candidate` of `group` as if it replaced the group's live set.
-    fn residual(&self, group: &GroupKey, members: &BTreeSet<String>) -> Option<GroupKey> {
-        let k = MIN_GROUP_SIZE;
-        let live: Vec<(&GroupKey, &BTreeSet<String>)> = self
-            .live
-            .iter()
-            .filter(|(g, _)| *g != group)
-            .map(|(g, &i)| (g, &self.sets[i].1))
-            .chain(std::iter::once((group, members)))
-            .collect();
-        let bad = |outer: &BTreeSet<String>, kind: GroupKind| {
-            let mut covered = 0usize;
-            for (g, set) in &live {
-                if g.kind == kind && !set.is_empty() && set.is_subset(outer) {
-                    covered += set.len();
-                }
+    fn add(&mut self, members: &BTreeSet<String>) {
+        let split = self.split(members);
+        let mut renamed: BTreeMap<Option<usize>, usize> = BTreeMap::new();
+        for (atom, inside) in split {
+            let whole = atom.map_or(inside, |a| self.sizes[a]);
+            if atom.is_some() && inside == whole {
+                continue; // the whole atom is in: it stays as it is
             }
-            let rest = outer.len() - covered.min(outer.len());
-            covered > 0 && rest > 0 && rest < k
-        };
-        // The candidate as the outer set, for every kind but its own.
-        for kind in GroupKind::ALL {
-            if kind != group.kind && bad(members, kind) {
-                return Some(group.clone());
+            if let Some(a) = atom {
+                self.sizes[a] -= inside;
+            }
+            renamed.insert(atom, self.sizes.len());
+            self.sizes.push(inside);
+        }
+        for m in members {
+            let atom = self.of.get(m).copied();
+            if let Some(&new) = renamed.get(&atom) {
+                self.of.insert(m.clone(), new);
             }
         }
-        // The candidate inside a live set of another group.
-        for (outer_group, outer) in &live {
-            if *outer_group != group
-                && outer_group.kind != group.kind
-                && members.is_subset(outer)
-                && bad(outer, group.kind)
-            {
-                return Some((*outer_group).clone());
-            }
-        }
-        None
     }
 }
 
@@ -261,7 +245,7 @@ pub fn publish(
             .then(a.cmp(b))
     });
 
-    let mut family = Family::new(ledger);
+    let mut atoms = Atoms::new(ledger);
     let mut decisions = Vec::with_capacity(order.len());
     for (group, indices) in order {
         let keys: BTreeSet<String> = indices
@@ -275,15 +259,11 @@ pub fn publish(
             })
         } else if previous.as_ref().is_some_and(|p| p.members == keys) {
             Some(Refusal::Unchanged)
-        } else if let Some(other) = family.too_close(&keys) {
-            Some(Refusal::TooClose {
-                other: other.slug(),
-            })
         } else {
-            family
-                .residual(&group, &keys)
-                .map(|outer| Refusal::Residual {
-                    outer: outer.slug(),
+            atoms
+                .would_isolate(&keys)
+                .map(|smallest| Refusal::WouldIsolate {
+                    towns: smallest as u32,
                 })
         };
         let decision = match refusal {
@@ -294,7 +274,7 @@ pub fn publish(
                 let GroupAggregate::Shown(shown) = aggregate else {
                     unreachable!("a group of at least MIN_GROUP_SIZE towns is shown")
                 };
-                family.add(group.clone(), keys.clone());
+                atoms.add(&keys);
                 ledger.published.push(Published {
                     group: group.clone(),
                     round_ms: now_ms,
