@@ -227,6 +227,10 @@ pub fn publish(
     now_ms: u64,
 ) -> Vec<(GroupKey, Decision)> {
     let figures: Vec<TownFigures> = towns.iter().map(|t| town_figures(q, &t.answers)).collect();
+    let member_keys: Vec<String> = towns
+        .iter()
+        .map(|t| format!("{}#{}", t.id, digest(q, &t.answers)))
+        .collect();
     let mut members: BTreeMap<GroupKey, Vec<usize>> = BTreeMap::new();
     for (i, town) in towns.iter().enumerate() {
         for group in groups_of(&town.commune) {
@@ -248,10 +252,7 @@ pub fn publish(
     let mut atoms = Atoms::new(ledger);
     let mut decisions = Vec::with_capacity(order.len());
     for (group, indices) in order {
-        let keys: BTreeSet<String> = indices
-            .iter()
-            .map(|&i| format!("{}#{}", towns[i].id, digest(q, &towns[i].answers)))
-            .collect();
+        let keys: BTreeSet<String> = indices.iter().map(|&i| member_keys[i].clone()).collect();
         let previous = ledger.latest(&group).cloned();
         let refusal = if keys.len() < MIN_GROUP_SIZE {
             Some(Refusal::TooFew {
