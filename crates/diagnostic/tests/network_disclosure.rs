@@ -240,7 +240,9 @@ fn a_withdrawal_does_not_change_published_figures_until_enough_towns_changed() {
     assert!(matches!(decisions[&dep], Decision::KeptPrevious(_)));
 
     // The town re-releases the same validated answers: the members are those published.
-    let decisions: BTreeMap<_, _> = publish(&mut ledger, q, &towns, NOW + 3).into_iter().collect();
+    let decisions: BTreeMap<_, _> = publish(&mut ledger, q, &towns, NOW + 3)
+        .into_iter()
+        .collect();
     assert_eq!(decisions[&dep], Decision::KeptPrevious(Refusal::Unchanged));
     assert_eq!(ledger.aggregate(&dep).figures(), Some(&first));
 

@@ -328,3 +328,99 @@ fn only_a_validated_campaign_is_released_and_withdrawal_is_immediate() {
         assert_eq!(ReleaseLevel::parse(level.as_str()), Some(level));
     }
 }
+
+// ------------------------------------------------------------------------------------------------
+// Properties
+
+use proptest::prelude::*;
+
+/// Random answers: (question index, option index, with a comment?).
+fn raw_answers() -> impl Strategy<Value = Vec<(usize, usize, bool)>> {
+    proptest::collection::vec((0usize..64, 0usize..8, any::<bool>()), 0..70)
+}
+
+fn build(q: &Questionnaire, raw: &[(usize, usize, bool)]) -> Answers {
+    let questions: Vec<_> = q.questions().collect();
+    raw.iter()
+        .map(|&(qi, oi, comment)| {
+            let question = questions[qi % questions.len()];
+            let option = &question.answers[oi % question.answers.len()];
+            let mut a = diagnostic::Answer::new(option.id.clone());
+            a.comment = comment.then(|| "note".to_string());
+            (question.id.clone(), a)
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// The codes give back exactly the options validated (comments dropped), and the digest
+    /// tells two snapshots apart exactly when an option differs.
+    #[test]
+    fn snapshots_round_trip(a in raw_answers(), b in raw_answers()) {
+        let q = questionnaire();
+        let (a, b) = (build(q, &a), build(q, &b));
+        let note = ValidationNote::new(q, &a, vec![]);
+        prop_assert_eq!(note.snapshot(), Snapshot::Codes);
+        let decoded = note.decode(q).unwrap();
+        prop_assert_eq!(decoded.len(), a.len());
+        for (id, answer) in &a {
+            prop_assert_eq!(&decoded[id].option, &answer.option);
+            prop_assert_eq!(&decoded[id].comment, &None);
+        }
+        let other = ValidationNote::new(q, &b, vec![]);
+        let same_options = diagnostic::network::changed_questions(q, &a, &b).is_empty();
+        prop_assert_eq!(note.digest == other.digest, same_options);
+        prop_assert_eq!(ValidationNote::parse(&note.to_json()), Ok(note));
+    }
+
+    /// Two phones answer, validate, release and reopen in any interleaving; once they have
+    /// exchanged their logs they show the same validation and release state.
+    #[test]
+    fn validation_and_release_converge(
+        steps in proptest::collection::vec((any::<bool>(), 0u8..6, 0usize..64, 0usize..8), 1..30)
+    ) {
+        let q = questionnaire();
+        let mut phones = [Replica::new("maire"), Replica::new("adjoint")];
+        let mut ids = Ids(0);
+        let questions: Vec<String> = q.questions().map(|x| x.id.clone()).collect();
+        for (k, &(second, action, qi, oi)) in steps.iter().enumerate() {
+            let phone = &mut phones[usize::from(second)];
+            let now = NOW + 1_000 * k as u64;
+            match action {
+                0..=2 => {
+                    let question = &questions[qi % questions.len()];
+                    let options = &q.question(question).unwrap().answers;
+                    let option = options[oi % options.len()].id.clone();
+                    answer(phone, &mut ids, question, &option, None);
+                }
+                3 => { record_validation(phone, ids.next(), now, q, CAMPAIGN); }
+                4 => {
+                    let level = [Some(ReleaseLevel::Anonymous), Some(ReleaseLevel::Named), None][oi % 3];
+                    let _ = record_release(phone, ids.next(), now, CAMPAIGN, level);
+                }
+                _ => { record_reopening(phone, ids.next(), now, CAMPAIGN); }
+            }
+            if qi % 4 == 0 {
+                // Sometimes they sync.
+                let (a, b) = (log(&phones[0]), log(&phones[1]));
+                phones[0].receive(b, now);
+                phones[1].receive(a, now);
+            }
+        }
+        let (a, b) = (log(&phones[0]), log(&phones[1]));
+        phones[0].receive(b, NOW + 10_000_000);
+        phones[1].receive(a, NOW + 10_000_000);
+        let (a, b) = (log(&phones[0]), log(&phones[1]));
+        prop_assert_eq!(validation_status(&a, q, CAMPAIGN), validation_status(&b, q, CAMPAIGN));
+        let state = release_state(&a, CAMPAIGN);
+        prop_assert_eq!(&state, &release_state(&b, CAMPAIGN));
+        // A release counts only with a validation.
+        prop_assert!(state.effective.is_none() || state.validation.is_some());
+        // Every operation made is valid.
+        for op in &a {
+            prop_assert_eq!(validate_operation(op, q), Ok(()));
+        }
+    }
+}
