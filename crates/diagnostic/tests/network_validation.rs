@@ -316,11 +316,30 @@ fn only_a_validated_campaign_is_released_and_withdrawal_is_immediate() {
         Some(ReleaseLevel::Anonymous)
     );
 
+    // The server's view: released anonymously, with the validated answers; participating.
+    let commune = diagnostic::sync::Commune {
+        code: "42218".into(),
+        name: "Saint-Étienne".into(),
+        departement: "42".into(),
+        departement_name: None,
+        region: "84".into(),
+        postal_codes: vec![],
+        population: 3_000,
+        epci: None,
+    };
+    let (level, released) =
+        diagnostic::network::released_town("t1", &commune, &log(&r), q, CAMPAIGN).unwrap();
+    assert_eq!(level, ReleaseLevel::Anonymous);
+    assert_eq!(released.answers.len(), 1);
+    let p = diagnostic::network::TownParticipation::from_log(&commune, &log(&r), CAMPAIGN);
+    assert!(p.answering && p.validated && p.released == Some(ReleaseLevel::Anonymous));
+
     // Withdrawn.
     record_release(&mut r, ids.next(), NOW + 5_000, CAMPAIGN, None).unwrap();
     let state = release_state(&log(&r), CAMPAIGN);
     assert_eq!(state.effective, None);
     assert!(!state.suspended());
+    assert!(diagnostic::network::released_town("t1", &commune, &log(&r), q, CAMPAIGN).is_none());
     let json = serde_json::to_string(&state).unwrap();
     assert!(json.contains("\"campaign\":\"2026\""), "{json}");
     for level in ReleaseLevel::ALL {

@@ -24,8 +24,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::groups::GroupKey;
+use super::release::{release_state, ReleaseLevel};
+use super::validation::validated_answers;
 use crate::model::AnswerKind;
-use crate::sync::Commune;
+use crate::sync::{Commune, Operation};
 use crate::{score, Answers, Questionnaire, TARGET_STAGE};
 
 /// Fewer released towns than this in a group (k-anonymity's k), and nothing of it is shown.
@@ -41,6 +43,30 @@ pub struct ReleasedTown {
     pub id: String,
     pub commune: Commune,
     pub answers: Answers,
+}
+
+/// The town as the aggregation sees it, from its stored log: `Some` when `campaign` is released
+/// (either level) and its validated answers can be rebuilt, with the level. What the server runs
+/// for each town before [`super::publish`]; the level tells whether the console may list it
+/// ([`super::named_result`]).
+pub fn released_town(
+    id: impl Into<String>,
+    commune: &Commune,
+    log: &[Operation],
+    q: &Questionnaire,
+    campaign: &str,
+) -> Option<(ReleaseLevel, ReleasedTown)> {
+    let state = release_state(log, campaign);
+    let level = state.effective?;
+    let answers = validated_answers(log, q, state.validation.as_ref()?)?;
+    Some((
+        level,
+        ReleasedTown {
+            id: id.into(),
+            commune: commune.clone(),
+            answers,
+        },
+    ))
 }
 
 /// What one town contributes to aggregates, computed once per town.

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::{GroupFigures, QuestionFigure, MIN_GROUP_SIZE};
 use super::disclosure::Ledger;
 use super::groups::{region_name, GroupKey, GroupKind};
-use super::release::ReleaseLevel;
-use super::validation::answers_only;
-use crate::sync::Commune;
+use super::release::{release_state, ReleaseLevel};
+use super::validation::{answers_only, is_answer_key};
+use crate::sync::{Commune, Operation};
 use crate::{score, Answers, Questionnaire};
 
 /// One town's participation in a campaign (from the server's tables and the town's log).
@@ -26,6 +26,21 @@ pub struct TownParticipation {
     pub validated: bool,
     /// The effective release ([`super::ReleaseState::effective`]).
     pub released: Option<ReleaseLevel>,
+}
+
+impl TownParticipation {
+    /// A town's participation in `campaign`, from its stored log.
+    pub fn from_log(commune: &Commune, log: &[Operation], campaign: &str) -> TownParticipation {
+        let state = release_state(log, campaign);
+        TownParticipation {
+            commune: commune.clone(),
+            answering: log
+                .iter()
+                .any(|op| op.campaign == campaign && is_answer_key(&op.question)),
+            validated: state.validation.is_some(),
+            released: state.effective,
+        }
+    }
 }
 
 /// Participation counts for one area. Counts of towns, not answers: shown to operators at any

@@ -39,9 +39,9 @@ pub mod release;
 pub mod validation;
 
 pub use aggregate::{
-    compare, group_figures, town_figures, AxisComparison, AxisFigure, Comparison, GroupAggregate,
-    GroupFigures, LevelCount, Quartiles, QuestionComparison, QuestionFigure, ReleasedTown,
-    TownFigures, Withheld, MIN_GROUP_SIZE, SHARE_STEP,
+    compare, group_figures, released_town, town_figures, AxisComparison, AxisFigure, Comparison,
+    GroupAggregate, GroupFigures, LevelCount, Quartiles, QuestionComparison, QuestionFigure,
+    ReleasedTown, TownFigures, Withheld, MIN_GROUP_SIZE, SHARE_STEP,
 };
 pub use dashboard::{
     csv, level_distribution, named_result, participation, weakest_questions, year_on_year,
