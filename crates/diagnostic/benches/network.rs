@@ -135,6 +135,20 @@ fn publish_one_campaign(bencher: divan::Bencher) {
     });
 }
 
+/// The part of a round spent scoring each released town (`town_figures`).
+#[divan::bench(sample_count = 20)]
+fn town_figures_all_released(bencher: divan::Bencher) {
+    let q = questionnaire();
+    let data = national();
+    let towns = &data.campaigns[2].towns;
+    bencher.bench(|| {
+        towns
+            .iter()
+            .map(|t| town_figures(q, &t.answers))
+            .collect::<Vec<_>>()
+    });
+}
+
 #[divan::bench(sample_count = 20)]
 fn publish_refresh(bencher: divan::Bencher) {
     let q = questionnaire();
