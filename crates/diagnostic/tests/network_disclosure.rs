@@ -149,6 +149,24 @@ fn four_released_towns_are_withheld_five_are_shown() {
     let towns: Vec<_> = (0..5).map(|i| town(i, c(i), all_at(q, 2))).collect();
     publish(&mut ledger, q, &towns, NOW + 1);
     assert!(ledger.aggregate(&group).figures().is_some());
+    // The page the app keeps offline reads back as it was sent.
+    let page = diagnostic::network::AggregatesPage {
+        campaign: "2026".into(),
+        fetched_ms: NOW,
+        groups: groups_of(&c(0))
+            .iter()
+            .map(|g| ledger.aggregate(g))
+            .collect(),
+    };
+    let json = serde_json::to_string(&page).unwrap();
+    assert!(
+        json.contains(r#""status":"shown""#) && json.contains(r#""median":"#),
+        "{json}"
+    );
+    let back: diagnostic::network::AggregatesPage = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, page);
+    assert_eq!(back.groups[0].group().label, "2 500 à 3 499 habitants");
+
     // An unknown group says how many are needed.
     let other = GroupKey::new(GroupKind::Departement, "07", "07");
     assert!(matches!(
