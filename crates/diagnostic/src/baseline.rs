@@ -61,10 +61,19 @@ impl BaselineItem {
 
 /// The checklist for `answers`, in content order, for a commune of `population` inhabitants
 /// (`None` when unknown). See the module documentation for the rule.
-pub fn baseline(q: &Questionnaire, answers: &Answers, population: Option<u64>) -> Vec<BaselineItem> {
+pub fn baseline(
+    q: &Questionnaire,
+    answers: &Answers,
+    population: Option<u64>,
+) -> Vec<BaselineItem> {
     q.themes
         .iter()
-        .flat_map(|theme| theme.questions.iter().map(move |question| (theme, question)))
+        .flat_map(|theme| {
+            theme
+                .questions
+                .iter()
+                .map(move |question| (theme, question))
+        })
         .filter_map(|(theme, question)| {
             let duty = question.duty.as_ref()?;
             let kind = answers

@@ -477,10 +477,8 @@ impl Questionnaire {
                 // « Non concerné » is offered on a duty only when its condition cannot be
                 // computed: a duty that binds every commune (or a population the app knows)
                 // is never « not applicable » by the town's own choice.
-                let offers_not_applicable = question
-                    .duty
-                    .as_ref()
-                    .is_none_or(|d| d.condition.is_some());
+                let offers_not_applicable =
+                    question.duty.as_ref().is_none_or(|d| d.condition.is_some());
                 if question.answers.is_empty() {
                     if question.duty.is_some() && !self.duty_scale.is_empty() {
                         question.answers = self.duty_scale.clone();
@@ -555,7 +553,11 @@ impl Questionnaire {
     /// `merged` step and its option map; `None` when the question was removed or is unknown.
     /// A current id comes back unchanged. Used for answers synced from a phone still on an older
     /// version, so they land where [`crate::migrate`] puts a stored answer.
-    pub fn upgrade(&self, question: &str, option: Option<&str>) -> Option<(String, Option<String>)> {
+    pub fn upgrade(
+        &self,
+        question: &str,
+        option: Option<&str>,
+    ) -> Option<(String, Option<String>)> {
         if self.question(question).is_some() {
             return Some((question.to_string(), option.map(str::to_string)));
         }

@@ -598,7 +598,11 @@ impl Validator<'_> {
                     },
                 );
             }
-            self.text(&top, &format!("glossary `{}`", entry.term), &entry.definition);
+            self.text(
+                &top,
+                &format!("glossary `{}`", entry.term),
+                &entry.definition,
+            );
         }
         self.levels(q);
         self.migrations(q);
@@ -610,8 +614,8 @@ impl Validator<'_> {
         if given.is_empty() && !rules.theme_weights_required {
             return;
         }
-        let all_positive = given.len() == q.themes.len()
-            && given.iter().all(|w| w.is_finite() && *w > 0.0);
+        let all_positive =
+            given.len() == q.themes.len() && given.iter().all(|w| w.is_finite() && *w > 0.0);
         let found = if given.len() == q.themes.len() {
             given.iter().sum()
         } else {
@@ -735,7 +739,11 @@ impl Validator<'_> {
     fn question(&mut self, loc: &Location, q: &Question, axis_ids: &BTreeSet<String>) {
         self.text(loc, "text", &q.text);
         self.text(loc, "help", &q.help);
-        self.options(loc, &q.answers, q.duty.as_ref().is_some_and(|d| d.condition.is_none()));
+        self.options(
+            loc,
+            &q.answers,
+            q.duty.as_ref().is_some_and(|d| d.condition.is_none()),
+        );
 
         if let Some(duty) = &q.duty {
             for lang in Lang::ALL {
