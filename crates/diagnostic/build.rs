@@ -20,8 +20,15 @@ mod validate;
 mod convert;
 
 /// (content file relative to the crate, JSON file written to OUT_DIR, strict rules?)
-const JOBS: [(&str, &str, bool); 2] = [
-    ("content/apvf-2026.1.toml", "apvf-2026.1.json", true),
+const JOBS: [(&str, &str, bool); 3] = [
+    ("content/apvf-2026.2.toml", "apvf-2026.2.json", true),
+    // The previous version, as published: the migration tests check that every one of its
+    // answers survives into the current version.
+    (
+        "content/archive/apvf-2026.1.toml",
+        "archive-apvf-2026.1.json",
+        false,
+    ),
     // Test-only fixture of a hypothetical later version, used by the migration tests.
     (
         "content/fixtures/apvf-2027.1-test.toml",

@@ -75,6 +75,7 @@ fn QuestionScreen(place: Place<'static>) -> impl IntoView {
                 </details>
                 <AnswerChoices question=question/>
             </fieldset>
+            <Glossary question=question/>
             <ConflictPanel question=question/>
             <CommentField question=question/>
             <Show when=move || store.answer(&question.id).is_some()>
@@ -207,4 +208,36 @@ fn ConflictPanel(question: &'static Question) -> impl IntoView {
             }
         })
     }
+}
+
+/// The glossary, reachable from every question: the terms this question uses come first, then
+/// the others, so a mayor meeting « PLAT'AU » or « 3-2-1 » finds it without leaving the page.
+#[component]
+fn Glossary(question: &'static Question) -> impl IntoView {
+    let i18n = use_i18n();
+    let glossary = &questionnaire().glossary;
+    let uses = move |term: &str| {
+        let texts = [&question.text, &question.help];
+        term.split(", ").any(|part| {
+            texts
+                .iter()
+                .any(|t| t.fr.contains(part) || t.en.contains(part))
+                || question.answers.iter().any(|o| o.label.fr.contains(part))
+        })
+    };
+    let mut ordered: Vec<_> = glossary.iter().collect();
+    ordered.sort_by_key(|entry| !uses(&entry.term));
+    (!glossary.is_empty()).then(|| {
+        view! {
+            <details class="help glossary" data-testid="glossary">
+                <summary>{move || i18n.t().glossary_title}</summary>
+                <dl>
+                    {ordered.into_iter().map(|entry| view! {
+                        <dt lang="fr">{entry.term.clone()}</dt>
+                        <dd>{move || entry.definition.get(i18n.lang()).to_string()}</dd>
+                    }).collect_view()}
+                </dl>
+            </details>
+        }
+    })
 }

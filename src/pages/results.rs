@@ -4,6 +4,7 @@ use leptos_router::components::A;
 
 use crate::components::page_heading::PageHeading;
 use crate::components::results::action_plan::ActionPlan;
+use crate::components::results::baseline::{Baseline, LevelBands, TerritoryContext};
 use crate::components::results::campaign::{format_date, CampaignActions, ExportButtons};
 use crate::components::results::explain::ExplainScore;
 use crate::components::results::radar::{RadarAxis, RadarChart};
@@ -63,6 +64,7 @@ pub fn ResultsPage() -> impl IntoView {
                 <span class="print-only">{move || format!(" · {} {}", i18n.t().report_date, format_date(js_sys::Date::now(), i18n.lang().code()))}</span>
             </p>
             <LevelSummary scores=scores/>
+            <LevelBands scores=scores/>
             <div class="results-grid">
                 <div><RadarChart axes=radar_axes/></div>
                 <ScoreTable
@@ -71,7 +73,9 @@ pub fn ResultsPage() -> impl IntoView {
                     title=theme_title
                 />
             </div>
+            <Baseline/>
             <ToFindOut dont_know=Signal::derive(move || scores.get().dont_know)/>
+            <TerritoryContext/>
             <section aria-labelledby="comprendre" class="no-print">
                 <h2 id="comprendre">{move || i18n.t().explain_title}</h2>
                 {questionnaire().axes.iter().map(|axis| view! {

@@ -353,9 +353,14 @@ impl CampaignDoc {
     }
 
     /// Takes in operations pulled from the server: the server's copy replaces any local one (it
-    /// may have clamped the clock), and one that was waiting in the outbox is delivered.
+    /// may have clamped the clock), and one that was waiting in the outbox is delivered. An
+    /// operation recorded on a phone still on an older content version names that version's
+    /// question and option: it is moved through the migration map first, exactly as a stored
+    /// answer is (see [`migrate_content`]), so it lands on the current question.
     pub fn receive(&mut self, ops: impl IntoIterator<Item = Operation>, now_ms: u64) {
+        let current = diagnostic::outline();
         for op in ops {
+            let op = op.upgraded(current);
             self.clock = protocol::observe(&self.clock, &op.clock, now_ms);
             self.outbox.retain(|id| *id != op.id);
             self.log.insert(op.id.clone(), op);

@@ -5,14 +5,14 @@
 //! Pure: no I/O, no web dependency, so the same code runs in the Leptos (WebAssembly) app — which
 //! must work offline — and in the axum server, and both always agree on a score.
 //!
-//! The content (`content/apvf-2026.1.toml`) is checked and converted to JSON at build time by
+//! The content (`content/apvf-2026.2.toml`) is checked and converted to JSON at build time by
 //! `build.rs`, embedded, and parsed once by [`questionnaire`].
 //!
 //! ```
 //! use diagnostic::{questionnaire, score, Answer, Answers};
 //! let q = questionnaire();
 //! let mut answers = Answers::new();
-//! answers.insert("secu-dpo".into(), Answer { option: "stage-3".into(), comment: None });
+//! answers.insert("secu-sauvegardes".into(), Answer { option: "sauvegarde-3-2-1".into(), comment: None });
 //! let scores = score(q, &answers);
 //! assert!(scores.level.at >= 1);
 //! ```
@@ -23,6 +23,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 
 pub mod association;
+mod baseline;
 mod migrate;
 mod model;
 pub mod network;
@@ -31,10 +32,12 @@ mod score;
 pub mod sync;
 mod validate;
 
+pub use baseline::{baseline, BaselineItem, DutyStatus};
 pub use migrate::{migrate, Dropped, MigratedAnswers, MigrationError};
 pub use model::{
-    AnswerKind, AnswerOption, Axis, Effort, Lang, Level, Localized, Merged, MigrationStep,
-    Question, Questionnaire, Recommendation, Removed, Renamed, Theme, DONT_KNOW, NOT_APPLICABLE,
+    AnswerKind, AnswerOption, Axis, Duty, Effort, Lang, Level, Localized, Merged, MigrationStep,
+    Question, Questionnaire, Recommendation, Removed, Renamed, Term, Theme, DONT_KNOW,
+    NOT_APPLICABLE,
 };
 pub use prioritise::{prioritise, Action, ActionKind, TARGET_STAGE};
 pub use score::{
@@ -42,19 +45,20 @@ pub use score::{
 };
 pub use validate::{
     validate, validate_with, Location, Problem, Rules, ValidationError, ValidationErrors,
+    THEME_WEIGHT_TOTAL,
 };
 
 /// Version of the embedded content.
-pub const CONTENT_VERSION: &str = "apvf-2026.1";
+pub const CONTENT_VERSION: &str = "apvf-2026.2";
 
 /// The embedded content file, relative to the workspace root (for error messages and tests).
-pub const CONTENT_FILE: &str = "crates/diagnostic/content/apvf-2026.1.toml";
+pub const CONTENT_FILE: &str = "crates/diagnostic/content/apvf-2026.2.toml";
 
 /// JSON produced by `build.rs` from [`CONTENT_FILE`].
-const CONTENT_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/apvf-2026.1.json"));
+const CONTENT_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/apvf-2026.2.json"));
 
 /// [`CONTENT_JSON`] without its reading matter ([`Questionnaire::outline`]), also from `build.rs`.
-const OUTLINE_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/apvf-2026.1.outline.json"));
+const OUTLINE_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/apvf-2026.2.outline.json"));
 
 /// What a user gave to one question.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,7 +108,7 @@ static QUESTIONNAIRE: LazyLock<Questionnaire> = LazyLock::new(|| {
         .expect("embedded questionnaire JSON is produced and validated by build.rs")
 });
 
-/// The current questionnaire (`apvf-2026.1`), parsed once on first use.
+/// The current questionnaire (`apvf-2026.2`), parsed once on first use.
 pub fn questionnaire() -> &'static Questionnaire {
     &QUESTIONNAIRE
 }

@@ -241,6 +241,54 @@ pub struct Question {
     /// Next steps for the low stages (0, 1, 2).
     #[serde(default)]
     pub recommendations: Vec<Recommendation>,
+    /// Set when the question checks a legal duty: it then belongs to the « Socle réglementaire »
+    /// checklist, not to the score (the @ level rewards what a town does, not its compliance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duty: Option<Duty>,
+    /// An unscored question about the territory rather than the town's action (fibre and mobile
+    /// coverage, which a town hardly controls): shown in the « Contexte du territoire » panel.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub context: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The legal duty a question checks, and whom it binds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Duty {
+    /// The text that creates the duty (« RGPD, art. 37 »), shown next to each checklist line.
+    pub source: Localized,
+    /// The duty binds communes from this population on (inclusive, INSEE municipal population);
+    /// `None` when it binds every commune whatever its size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_population: Option<u64>,
+    /// A condition the app cannot compute (a revenue, a website, contracts above a threshold):
+    /// only such duties may offer « Non concerné ».
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<Localized>,
+}
+
+impl Duty {
+    /// Whether the duty binds a commune of `population` inhabitants; `None` when it has a
+    /// population threshold and the population is unknown.
+    pub fn applies_to(&self, population: Option<u64>) -> Option<bool> {
+        match (self.min_population, population) {
+            (None, _) => Some(true),
+            (Some(min), Some(p)) => Some(p >= min),
+            (Some(_), None) => None,
+        }
+    }
+}
+
+/// One entry of the glossary reachable from every question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Term {
+    /// The term as it appears in the texts (« PLAT'AU », « 3-2-1 »).
+    pub term: String,
+    /// What it means, in plain words.
+    pub definition: Localized,
 }
 
 impl Question {
@@ -252,6 +300,17 @@ impl Question {
     /// The weight of this question on `axis` (0 when it does not feed that axis).
     pub fn weight(&self, axis: &str) -> f64 {
         self.axes.get(axis).copied().unwrap_or(0.0)
+    }
+
+    /// Whether the question counts in theme, axis and overall scores: neither a legal duty nor
+    /// territorial context.
+    pub fn is_scored(&self) -> bool {
+        self.duty.is_none() && !self.context
+    }
+
+    /// Whether `option` fulfils this question's duty: an option at stage 3 or 4.
+    pub fn is_met_by(&self, option: &str) -> bool {
+        matches!(self.option(option).map(|o| o.kind), Some(AnswerKind::Stage(s)) if s >= 3)
     }
 
     /// The recommendation written for `stage`, if any.
@@ -275,6 +334,17 @@ pub struct Theme {
     pub description: Localized,
     /// The questions, in the order they are asked.
     pub questions: Vec<Question>,
+    /// Share of the overall score, in percent (the content's themes sum to 100). `None` in small
+    /// test content: then every theme weighs the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+}
+
+impl Theme {
+    /// The theme's weight in the overall score (1 when the content gives none).
+    pub fn overall_weight(&self) -> f64 {
+        self.weight.unwrap_or(1.0)
+    }
 }
 
 /// One of the four Villes Internet axes.
@@ -374,6 +444,13 @@ pub struct Questionnaire {
     pub find_out: Localized,
     /// Reminder shown with results: this is a self-assessment, not the Villes Internet label.
     pub notice: Localized,
+    /// The answer options of duty questions that do not define their own (« Oui », « En cours »,
+    /// « Non »), before « Ne sait pas ».
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duty_scale: Vec<AnswerOption>,
+    /// Jargon explained, reachable from every question.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub glossary: Vec<Term>,
     /// Migration map from older versions, oldest step first (empty for the first version).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub migrations: Vec<MigrationStep>,
@@ -397,11 +474,28 @@ impl Questionnaire {
             .collect();
         for theme in &mut self.themes {
             for question in &mut theme.questions {
+                // « Non concerné » is offered on a duty only when its condition cannot be
+                // computed: a duty that binds every commune (or a population the app knows)
+                // is never « not applicable » by the town's own choice.
+                let offers_not_applicable =
+                    question.duty.as_ref().is_none_or(|d| d.condition.is_some());
                 if question.answers.is_empty() {
-                    question.answers = self.scale.clone();
-                    continue;
+                    if question.duty.is_some() && !self.duty_scale.is_empty() {
+                        question.answers = self.duty_scale.clone();
+                    } else {
+                        question.answers = self.scale.clone();
+                        if !offers_not_applicable {
+                            question
+                                .answers
+                                .retain(|o| o.kind != AnswerKind::NotApplicable);
+                        }
+                        continue;
+                    }
                 }
                 for special in &specials {
+                    if special.kind == AnswerKind::NotApplicable && !offers_not_applicable {
+                        continue;
+                    }
                     if !question.answers.iter().any(|o| o.kind == special.kind) {
                         question.answers.push(special.clone());
                     }
@@ -413,7 +507,8 @@ impl Questionnaire {
     /// The same questionnaire without its reading matter: question wording and help,
     /// recommendations, axis descriptions and the two notices become empty. What stays — ids,
     /// order, answer options, axes and weights, levels (scores carry them), theme titles and
-    /// descriptions (the home page lists them), axis titles, migrations — is everything needed to
+    /// descriptions (the home page lists them), axis titles, migrations, which questions are duties
+    /// or context (with their population thresholds) — is everything needed to
     /// store, migrate, validate, count and score answers.
     ///
     /// Why: the app's first download embeds this outline only; the full text is embedded in the
@@ -424,6 +519,7 @@ impl Questionnaire {
         let strip = Localized::default;
         outline.find_out = strip();
         outline.notice = strip();
+        outline.glossary.clear();
         for axis in &mut outline.axes {
             axis.description = strip();
         }
@@ -432,6 +528,11 @@ impl Questionnaire {
                 question.text = strip();
                 question.help = strip();
                 question.recommendations.clear();
+                // A duty stays a duty (it is not scored), but its texts are reading matter.
+                if let Some(duty) = &mut question.duty {
+                    duty.source = strip();
+                    duty.condition = duty.condition.as_ref().map(|_| strip());
+                }
             }
         }
         outline
@@ -445,6 +546,41 @@ impl Questionnaire {
     /// The question with id `id`.
     pub fn question(&self, id: &str) -> Option<&Question> {
         self.questions().find(|q| q.id == id)
+    }
+
+    /// Where an answer given under `question` (with `option`) on any version this content's
+    /// migration map knows lives now: `(current question id, option)` after every `renamed` or
+    /// `merged` step and its option map; `None` when the question was removed or is unknown.
+    /// A current id comes back unchanged. Used for answers synced from a phone still on an older
+    /// version, so they land where [`crate::migrate`] puts a stored answer.
+    pub fn upgrade(
+        &self,
+        question: &str,
+        option: Option<&str>,
+    ) -> Option<(String, Option<String>)> {
+        if self.question(question).is_some() {
+            return Some((question.to_string(), option.map(str::to_string)));
+        }
+        let mut id = question.to_string();
+        let mut option = option.map(str::to_string);
+        let mut moved = false;
+        for step in &self.migrations {
+            let (target, map) = if let Some(r) = step.renamed.iter().find(|r| r.from == id) {
+                (&r.to, &r.options)
+            } else if let Some(m) = step.merged.iter().find(|m| m.from.contains(&id)) {
+                (&m.into, &m.options)
+            } else if step.removed.iter().any(|r| r.id == id) {
+                return None;
+            } else {
+                continue;
+            };
+            if let Some(new) = option.as_ref().and_then(|o| map.get(o)) {
+                option = Some(new.clone());
+            }
+            id = target.clone();
+            moved = true;
+        }
+        (moved && self.question(&id).is_some()).then_some((id, option))
     }
 
     /// The theme with id `id`.

@@ -6,16 +6,21 @@
 //! becomes an action. Its **gain** is the number of overall-score points (0–100 scale) the town
 //! would win by bringing that question to stage 3 (« En place »):
 //!
-//! `gain = mean over the axes with data of 100 × weight_axis × (3 − stage) / 4 ÷ Σ possible_axis`
+//! `gain = 100 × (theme weight ÷ Σ weights of the themes with data) × (3 − stage) / 4 ÷ n`
 //!
-//! — that is *gap × weight*, where the weight is the question's share of each axis it feeds.
-//! Its **priority** is `gain ÷ effort`, with effort `€` = 1, `€€` = 2, `€€€` = 3: among equally
-//! useful steps, the cheap one comes first, which suits towns with few means.
+//! where `n` is the number of counted questions of the question's theme — *gap × weight*, the
+//! weight being the question's share of the overall score. Its **priority** is `gain ÷ effort`,
+//! with effort `€` = 1, `€€` = 2, `€€€` = 3: among equally useful steps, the cheap one comes
+//! first, which suits towns with few means.
 //!
 //! « Ne sait pas » (scored as stage 0) yields a **find out** action instead, costing `€` — asking
 //! the secretariat or the EPCI is cheap — with the stage-0 gain as its (upper-bound) gain and the
 //! stage-0 recommendation's resource. It competes on the same priority, and wins ties, because
 //! the answer may reveal the point is already covered.
+//!
+//! **Legal duties** not met (or « Ne sait pas ») come first, before any scored action, in content
+//! order: they are not in the score (gain 0) but a town must meet them whatever its level.
+//! Context questions (network coverage) produce actions with gain 0, which come last.
 //!
 //! « Non concerné », stages 3 and 4, unanswered questions and unknown options produce no action.
 //! Ties are broken by: find-out first, then poolable first (sharing with the EPCI lowers the real
@@ -66,6 +71,9 @@ pub struct Action {
     pub gain: f64,
     /// `gain ÷ effort`: the ranking key.
     pub priority: f64,
+    /// The question checks a legal duty: the action comes before any other.
+    #[serde(default)]
+    pub duty: bool,
 }
 
 /// Ranks the actions a town should consider first, most useful first. See the module
@@ -73,21 +81,20 @@ pub struct Action {
 pub fn prioritise(q: &Questionnaire, answers: &Answers) -> Vec<Action> {
     let resolved = Resolved::new(q, answers);
 
-    // Σ possible per axis over the counted questions, and the number of axes with data: the
-    // denominators of the axis scores and of the overall mean.
+    // Σ possible per theme over the counted (scored) questions, and the weights of the themes
+    // with data: the denominators of the theme scores and of the overall weighted mean.
     let mut possible: BTreeMap<&str, f64> = BTreeMap::new();
     for item in &resolved.items {
-        if item.kind().and_then(AnswerKind::scored_stage).is_some() {
-            for (axis, &w) in &item.question.axes {
-                *possible.entry(axis.as_str()).or_default() += w;
-            }
+        if item.question.is_scored() && item.kind().and_then(AnswerKind::scored_stage).is_some() {
+            *possible.entry(item.theme).or_default() += 1.0;
         }
     }
-    let axes_with_data = q
-        .axes
+    let weights_with_data: f64 = q
+        .themes
         .iter()
-        .filter(|a| possible.get(a.id.as_str()).is_some_and(|p| *p > 0.0))
-        .count();
+        .filter(|t| possible.contains_key(t.id.as_str()))
+        .map(|t| t.overall_weight())
+        .sum();
 
     let mut ranked: Vec<(usize, Action)> = Vec::new();
     for (position, item) in resolved.items.iter().enumerate() {
@@ -101,19 +108,12 @@ pub fn prioritise(q: &Questionnaire, answers: &Answers) -> Vec<Action> {
             continue;
         };
         let gap = f64::from(TARGET_STAGE - stage) / f64::from(AnswerKind::MAX_STAGE);
-        let gain = if axes_with_data == 0 {
-            0.0
+        let n = possible.get(item.theme).copied().unwrap_or(0.0);
+        let weight = q.theme(item.theme).map_or(0.0, |t| t.overall_weight());
+        let gain = if item.question.is_scored() && n > 0.0 && weights_with_data > 0.0 {
+            100.0 * (weight / weights_with_data) * gap / n
         } else {
-            item.question
-                .axes
-                .iter()
-                .filter(|(axis, _)| q.axis(axis).is_some())
-                .filter_map(|(axis, &w)| {
-                    let p = possible.get(axis.as_str()).copied().unwrap_or(0.0);
-                    (p > 0.0).then(|| 100.0 * w * gap / p)
-                })
-                .sum::<f64>()
-                / axes_with_data as f64
+            0.0
         };
         let (text, effort) = match action_kind {
             ActionKind::Improve => (reco.text.clone(), reco.effort),
@@ -132,13 +132,16 @@ pub fn prioritise(q: &Questionnaire, answers: &Answers) -> Vec<Action> {
                 resource: reco.resource.clone(),
                 gain,
                 priority: gain / effort.cost_factor(),
+                duty: item.question.duty.is_some(),
             },
         ));
     }
 
     ranked.sort_by(|(pa, a), (pb, b)| {
-        b.priority
-            .total_cmp(&a.priority)
+        b.duty
+            .cmp(&a.duty)
+            .then_with(|| if a.duty { pa.cmp(pb) } else { Ordering::Equal })
+            .then_with(|| b.priority.total_cmp(&a.priority))
             .then_with(|| find_out_first(a.kind, b.kind))
             .then_with(|| b.poolable.cmp(&a.poolable))
             .then_with(|| pa.cmp(pb))

@@ -3,10 +3,12 @@
 //!
 //! # Rules
 //!
+//! * **What counts.** Only *scored* questions count: legal duties go to the « Socle
+//!   réglementaire » checklist ([`crate::baseline`]) and territorial context (fibre, mobile
+//!   coverage) to its own panel; both still count for completeness.
 //! * **Points.** An answered question at stage `s` (0–4) earns `weight × s / 4` out of `weight`
-//!   possible points. On an axis the weight is the question's weight for that axis; on a theme
-//!   every question weighs 1 (the themes are how the questionnaire is *asked*, the axes are how it
-//!   is *weighed*, so weights live on the axes only).
+//!   possible points. On a theme every question weighs 1; on an axis the weight is the
+//!   question's weight for that axis (the axes draw the Villes Internet profile, the radar).
 //! * **Score** of a theme or axis = `100 × Σ earned / Σ possible` over its counted questions, or 0
 //!   when nothing counts yet (then `answered == 0` tells the UI to show « — » rather than 0).
 //! * **« Non concerné »** removes the question from numerator *and* denominator: a town without a
@@ -16,10 +18,12 @@
 //! * **Unanswered** questions are left out of the scores but lower [`Scores::completeness`].
 //! * **Unknown** question ids or option ids in the answers are ignored and listed in
 //!   [`Scores::ignored`]; scoring never panics on user data.
-//! * **Overall** = plain mean of the axis scores, over the axes that have at least one counted
-//!   question (each Villes Internet axis weighs the same, as in the label). 0 when none has.
+//! * **Overall** = the themes' scores weighted by the content's theme weights (`apvf-2026.2`:
+//!   each theme 25 %), over the themes that have at least one counted question. So each theme
+//!   is a quarter of the level, and within a theme each question weighs the same. 0 when no
+//!   theme has data.
 //! * **Level**: the @ band of the overall score, read from the content's `levels` (for
-//!   `apvf-2026.1`: < 20 → 1@, < 40 → 2@, < 60 → 3@, < 80 → 4@, ≥ 80 → 5@). Every town gets at
+//!   `apvf-2026.2`: < 20 → 1@, < 40 → 2@, < 60 → 3@, < 80 → 4@, ≥ 80 → 5@). Every town gets at
 //!   least 1@, as with the Villes Internet label.
 
 use serde::{Deserialize, Serialize};
@@ -75,7 +79,7 @@ pub struct Scores {
     pub themes: Vec<ScoreLine>,
     /// One line per axis, in content order.
     pub axes: Vec<ScoreLine>,
-    /// Mean of the axis scores that have data, 0–100.
+    /// The theme scores that have data, weighted by the themes' weights, 0–100.
     pub overall: f64,
     /// The @ band of `overall`, with its reading.
     pub level: Level,
@@ -152,15 +156,19 @@ pub fn score(q: &Questionnaire, answers: &Answers) -> Scores {
         .map(|a| line(&a.id, &resolved.axis_contributions(&a.id)))
         .collect();
 
-    let with_data: Vec<f64> = axes
+    let (weighted, weights) = q
+        .themes
         .iter()
-        .filter(|l| l.answered > 0)
-        .map(|l| l.score)
-        .collect();
-    let overall = if with_data.is_empty() {
-        0.0
+        .zip(&themes)
+        .filter(|(_, line)| line.answered > 0)
+        .fold((0.0, 0.0), |(sum, total), (theme, line)| {
+            let w = theme.overall_weight();
+            (sum + w * line.score, total + w)
+        });
+    let overall = if weights > 0.0 {
+        (weighted / weights).clamp(0.0, 100.0)
     } else {
-        (with_data.iter().sum::<f64>() / with_data.len() as f64).clamp(0.0, 100.0)
+        0.0
     };
 
     let mut answered = 0usize;
@@ -299,7 +307,7 @@ impl<'q> Resolved<'q> {
     pub(crate) fn theme_contributions(&self, theme: &str) -> Vec<Contribution> {
         self.items
             .iter()
-            .filter(|i| i.theme == theme)
+            .filter(|i| i.theme == theme && i.question.is_scored())
             .map(|i| i.contribution(1.0))
             .collect()
     }
@@ -307,6 +315,7 @@ impl<'q> Resolved<'q> {
     pub(crate) fn axis_contributions(&self, axis: &str) -> Vec<Contribution> {
         self.items
             .iter()
+            .filter(|i| i.question.is_scored())
             .filter_map(|i| i.question.axes.get(axis).map(|&w| i.contribution(w)))
             .collect()
     }

@@ -229,6 +229,24 @@ impl Operation {
         })
     }
 
+    /// The same operation with its question (and option) moved to `questionnaire`'s current
+    /// ids through the migration map ([`Questionnaire::upgrade`]); unchanged when already
+    /// current or unknown. Applied to operations pulled from other phones, so an answer given on
+    /// an older version lands where the local migration puts stored answers.
+    pub fn upgraded(mut self, questionnaire: &Questionnaire) -> Operation {
+        if let Some(target) = plan_target(&self.question) {
+            if let Some((current, _)) = questionnaire.upgrade(target, None) {
+                self.question = plan_key(&current);
+            }
+        } else if let Some((current, option)) =
+            questionnaire.upgrade(&self.question, self.option.as_deref())
+        {
+            self.question = current;
+            self.option = option;
+        }
+        self
+    }
+
     /// Whether two operations say the same thing (same option and comment).
     pub fn agrees_with(&self, other: &Operation) -> bool {
         self.option == other.option && self.comment == other.comment
@@ -252,9 +270,12 @@ impl Operation {
         if !is_campaign(&self.campaign) {
             return Err(OpError::Campaign(self.campaign.clone()));
         }
+        // A phone still on an older content version syncs that version's ids: they are valid
+        // when the migration map carries them to a current question (and option), exactly as
+        // a stored answer would be migrated — so an older phone is never refused.
         if let Some(target) = plan_target(&self.question) {
             // An action-plan entry: the question whose recommendation is a priority, its status.
-            if questionnaire.question(target).is_none() {
+            if questionnaire.upgrade(target, None).is_none() {
                 return Err(OpError::Question(self.question.clone()));
             }
             if let Some(status) = &self.option {
@@ -266,14 +287,19 @@ impl Operation {
                 }
             }
         } else {
-            let Some(question) = questionnaire.question(&self.question) else {
+            let Some((current, option)) =
+                questionnaire.upgrade(&self.question, self.option.as_deref())
+            else {
                 return Err(OpError::Question(self.question.clone()));
             };
-            if let Some(option) = &self.option {
+            let Some(question) = questionnaire.question(&current) else {
+                return Err(OpError::Question(self.question.clone()));
+            };
+            if let Some(option) = &option {
                 if question.option(option).is_none() {
                     return Err(OpError::Option {
                         question: self.question.clone(),
-                        option: option.clone(),
+                        option: self.option.clone().unwrap_or_default(),
                     });
                 }
             }

@@ -19,9 +19,14 @@ use crate::model::{
 pub struct Rules {
     /// Each theme must hold at least this many questions.
     pub min_questions_per_theme: usize,
-    /// Each axis must be fed by at least this many questions.
+    /// Each axis must be fed by at least this many scored questions.
     pub min_questions_per_axis: usize,
+    /// Every theme must carry a `weight`, and the weights must sum to [`THEME_WEIGHT_TOTAL`].
+    pub theme_weights_required: bool,
 }
+
+/// What the themes' weights sum to: percent of the overall score.
+pub const THEME_WEIGHT_TOTAL: f64 = 100.0;
 
 impl Default for Rules {
     /// At least 12 questions per theme and 6 per axis: below that a theme or axis score rests on
@@ -30,6 +35,7 @@ impl Default for Rules {
         Rules {
             min_questions_per_theme: 12,
             min_questions_per_axis: 6,
+            theme_weights_required: true,
         }
     }
 }
@@ -40,6 +46,7 @@ impl Rules {
         Rules {
             min_questions_per_theme: 1,
             min_questions_per_axis: 1,
+            theme_weights_required: false,
         }
     }
 }
@@ -154,6 +161,36 @@ pub enum Problem {
     /// A question feeds no axis at all.
     #[error("feeds no axis (give it at least one entry in `axes`)")]
     NoAxis,
+    /// A duty or context question feeds an axis: it would be scored after all.
+    #[error("is a duty or context question, which is not scored: remove its `axes`")]
+    UnscoredWithAxes,
+    /// A duty question names no legal source.
+    #[error("is a duty but its `source` is empty in {lang} (name the text that creates it)")]
+    DutyWithoutSource {
+        /// Which language.
+        lang: Lang,
+    },
+    /// A duty that binds every commune (or a population the app computes) offers « Non
+    /// concerné »: the town cannot opt out of it.
+    #[error("is a duty without a `condition`, so it must not offer « Non concerné »")]
+    NotApplicableOnDuty,
+    /// A question is both a duty and context.
+    #[error("cannot be both a duty and context")]
+    DutyAndContext,
+    /// A theme weight is missing, not positive, or the weights do not sum to 100.
+    #[error("theme weights must each be positive and sum to {expected} (found {found})")]
+    ThemeWeights {
+        /// The sum expected.
+        expected: f64,
+        /// The sum found (0 when a weight is missing).
+        found: f64,
+    },
+    /// A glossary entry is empty or repeated.
+    #[error("glossary term `{term}` is empty or defined twice")]
+    GlossaryTerm {
+        /// The term.
+        term: String,
+    },
     /// A theme holds too few questions.
     #[error("has {count} questions, at least {min} required")]
     TooFewQuestions {
@@ -530,8 +567,10 @@ impl Validator<'_> {
                     );
                 }
                 self.question(&loc, question, &axis_ids);
-                for axis in question.axes.keys() {
-                    *axis_use.entry(axis.as_str()).or_default() += 1;
+                if question.is_scored() {
+                    for axis in question.axes.keys() {
+                        *axis_use.entry(axis.as_str()).or_default() += 1;
+                    }
                 }
             }
         }
@@ -548,13 +587,54 @@ impl Validator<'_> {
             }
         }
 
+        self.theme_weights(q, rules);
+        let mut terms = BTreeSet::new();
+        for entry in &q.glossary {
+            if entry.term.trim().is_empty() || !terms.insert(entry.term.to_lowercase()) {
+                self.push(
+                    &top,
+                    Problem::GlossaryTerm {
+                        term: entry.term.clone(),
+                    },
+                );
+            }
+            self.text(
+                &top,
+                &format!("glossary `{}`", entry.term),
+                &entry.definition,
+            );
+        }
         self.levels(q);
         self.migrations(q);
     }
 
+    /// Content weights are all present and sum to 100, or (test content) all absent.
+    fn theme_weights(&mut self, q: &Questionnaire, rules: &Rules) {
+        let given: Vec<f64> = q.themes.iter().filter_map(|t| t.weight).collect();
+        if given.is_empty() && !rules.theme_weights_required {
+            return;
+        }
+        let all_positive =
+            given.len() == q.themes.len() && given.iter().all(|w| w.is_finite() && *w > 0.0);
+        let found = if given.len() == q.themes.len() {
+            given.iter().sum()
+        } else {
+            0.0
+        };
+        if !all_positive || (found - THEME_WEIGHT_TOTAL).abs() > 1e-9 {
+            self.push(
+                &Location::Questionnaire,
+                Problem::ThemeWeights {
+                    expected: THEME_WEIGHT_TOTAL,
+                    found,
+                },
+            );
+        }
+    }
+
     fn scale(&mut self, scale: &[AnswerOption]) {
         let loc = Location::Scale;
-        self.options(&loc, scale);
+        self.options(&loc, scale, false);
         let stages: BTreeSet<u8> = scale
             .iter()
             .filter_map(|o| match o.kind {
@@ -580,8 +660,9 @@ impl Validator<'_> {
         }
     }
 
-    /// Checks shared by the default scale and each question's options.
-    fn options(&mut self, loc: &Location, options: &[AnswerOption]) {
+    /// Checks shared by the default scale and each question's options. `binding_duty`: the
+    /// options of a duty without condition, which must not offer « Non concerné ».
+    fn options(&mut self, loc: &Location, options: &[AnswerOption], binding_duty: bool) {
         if options.is_empty() {
             self.push(loc, Problem::NoOptions);
             return;
@@ -629,7 +710,14 @@ impl Validator<'_> {
             (AnswerKind::DontKnow, "Ne sait pas", DONT_KNOW),
             (AnswerKind::NotApplicable, "Non concerné", NOT_APPLICABLE),
         ] {
-            match options.iter().filter(|o| o.kind == kind).count() {
+            let count = options.iter().filter(|o| o.kind == kind).count();
+            if binding_duty && kind == AnswerKind::NotApplicable {
+                if count > 0 {
+                    self.push(loc, Problem::NotApplicableOnDuty);
+                }
+                continue;
+            }
+            match count {
                 0 => self.push(
                     loc,
                     Problem::MissingSpecial {
@@ -651,10 +739,30 @@ impl Validator<'_> {
     fn question(&mut self, loc: &Location, q: &Question, axis_ids: &BTreeSet<String>) {
         self.text(loc, "text", &q.text);
         self.text(loc, "help", &q.help);
-        self.options(loc, &q.answers);
+        self.options(
+            loc,
+            &q.answers,
+            q.duty.as_ref().is_some_and(|d| d.condition.is_none()),
+        );
 
-        if q.axes.is_empty() {
+        if let Some(duty) = &q.duty {
+            for lang in Lang::ALL {
+                if duty.source.get(lang).trim().is_empty() {
+                    self.push(loc, Problem::DutyWithoutSource { lang });
+                }
+            }
+            if let Some(condition) = &duty.condition {
+                self.text(loc, "duty condition", condition);
+            }
+            if q.context {
+                self.push(loc, Problem::DutyAndContext);
+            }
+        }
+        if q.is_scored() && q.axes.is_empty() {
             self.push(loc, Problem::NoAxis);
+        }
+        if !q.is_scored() && !q.axes.is_empty() {
+            self.push(loc, Problem::UnscoredWithAxes);
         }
         for (axis, &weight) in &q.axes {
             if !axis_ids.contains(axis) {

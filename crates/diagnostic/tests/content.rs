@@ -40,7 +40,7 @@ fn real_content_is_valid() {
 #[test]
 fn real_content_has_the_expected_version_themes_and_axes() {
     let q = questionnaire();
-    assert_eq!(q.version, "apvf-2026.1");
+    assert_eq!(q.version, "apvf-2026.2");
     assert_eq!(q.version, CONTENT_VERSION);
     let themes: Vec<&str> = q.themes.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(
@@ -80,7 +80,7 @@ fn real_content_sizes() {
     }
     assert!(q.questions().count() >= 48);
     let mut per_axis: BTreeMap<&str, usize> = BTreeMap::new();
-    for question in q.questions() {
+    for question in q.questions().filter(|x| x.is_scored()) {
         for axis in question.axes.keys() {
             *per_axis.entry(axis).or_default() += 1;
         }
@@ -113,15 +113,108 @@ fn real_content_ids_are_unique_and_prefixed() {
 }
 
 #[test]
-fn real_content_every_question_offers_dont_know_and_not_applicable() {
+fn real_content_every_question_offers_dont_know_and_not_applicable_unless_a_binding_duty() {
+    let mut binding = 0;
     for question in questionnaire().questions() {
         let dk = question.option(DONT_KNOW).expect(&question.id);
         assert_eq!(dk.kind, AnswerKind::DontKnow);
         assert_eq!(dk.label.fr, "Ne sait pas");
-        let na = question.option(NOT_APPLICABLE).expect(&question.id);
-        assert_eq!(na.kind, AnswerKind::NotApplicable);
-        assert_eq!(na.label.fr, "Non concerné");
+        let binds_every_town = question
+            .duty
+            .as_ref()
+            .is_some_and(|d| d.condition.is_none());
+        match question.option(NOT_APPLICABLE) {
+            Some(na) => {
+                assert!(!binds_every_town, "{} is a binding duty", question.id);
+                assert_eq!(na.kind, AnswerKind::NotApplicable);
+                assert_eq!(na.label.fr, "Non concerné");
+            }
+            None => {
+                assert!(binds_every_town, "{} lacks « Non concerné »", question.id);
+                binding += 1;
+            }
+        }
     }
+    // DPO, register, SVE, Chorus Pro, convocation, BAL… bind every commune.
+    assert!(binding >= 8, "{binding}");
+}
+
+#[test]
+fn real_content_duties_carry_a_source_no_axes_and_their_own_options() {
+    let q = questionnaire();
+    let duties: Vec<_> = q.questions().filter(|x| x.duty.is_some()).collect();
+    assert!(duties.len() >= 12);
+    for question in duties {
+        let duty = question.duty.as_ref().unwrap();
+        assert!(!duty.source.fr.is_empty() && !duty.source.en.is_empty());
+        assert!(question.axes.is_empty() && !question.is_scored());
+        assert!(question.option("duty-yes").is_some(), "{}", question.id);
+        assert!(question.is_met_by("duty-yes") && !question.is_met_by("duty-no"));
+    }
+    assert_eq!(
+        q.question("demat-publication-actes")
+            .unwrap()
+            .duty
+            .as_ref()
+            .unwrap()
+            .min_population,
+        Some(3500)
+    );
+    // Coverage by networks is context, not score.
+    for id in ["comm-fibre", "comm-couverture-mobile"] {
+        let x = q.question(id).unwrap();
+        assert!(x.context && !x.is_scored() && x.axes.is_empty());
+    }
+}
+
+#[test]
+fn real_content_theme_weights_are_a_quarter_each() {
+    let weights: Vec<Option<f64>> = questionnaire().themes.iter().map(|t| t.weight).collect();
+    assert_eq!(weights, [Some(25.0); 4]);
+}
+
+#[test]
+fn real_content_glossary_covers_the_jargon() {
+    let q = questionnaire();
+    let terms: Vec<&str> = q.glossary.iter().map(|t| t.term.as_str()).collect();
+    for jargon in [
+        "PES",
+        "PLAT'AU",
+        "PDF/A",
+        "3-2-1",
+        "VPN",
+        "CSIRT",
+        "SPF, DKIM, DMARC",
+        "FTTH",
+        "DRANE",
+        "SVE",
+        "EPCI",
+    ] {
+        assert!(terms.contains(&jargon), "{jargon}");
+    }
+}
+
+#[test]
+fn real_content_english_has_no_french_quotes() {
+    let json = serde_json::to_value(questionnaire()).unwrap();
+    fn walk(v: &serde_json::Value, found: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(serde_json::Value::String(en)) = m.get("en") {
+                    if en.contains('«') || en.contains('»') {
+                        found.push(en.clone());
+                    }
+                }
+                m.values().for_each(|x| walk(x, found));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(&json, &mut found);
+    assert!(found.is_empty(), "{found:?}");
+    assert!(!json.to_string().contains("booby-trapped"));
 }
 
 #[test]
@@ -145,8 +238,8 @@ fn real_content_default_scale_is_the_agreed_one() {
         ]
     );
     // Questions without their own options get the whole scale, expanded.
-    let sve = q.question("demat-sve").unwrap();
-    assert_eq!(sve.answers, q.scale);
+    let suivi = q.question("demat-saisine-suivi").unwrap();
+    assert_eq!(suivi.answers, q.scale);
 }
 
 #[test]
@@ -165,7 +258,16 @@ fn real_content_custom_scales_keep_specials_last() {
 #[test]
 fn real_content_every_low_stage_has_a_recommendation() {
     for question in questionnaire().questions() {
-        for stage in 0..=2 {
+        let reachable: BTreeSet<u8> = question
+            .answers
+            .iter()
+            .filter_map(|o| match o.kind {
+                AnswerKind::Stage(s) if s < 3 => Some(s),
+                _ => None,
+            })
+            .collect();
+        assert!(reachable.contains(&0), "{}", question.id);
+        for stage in reachable {
             let r = question
                 .recommendation_for(stage)
                 .unwrap_or_else(|| panic!("{} stage {stage}", question.id));
@@ -201,22 +303,29 @@ fn real_content_french_typography_applied() {
     }
     // The English half is left alone.
     assert!(q
-        .question("demat-sve")
+        .question("demat-saisine-suivi")
         .unwrap()
         .text
         .en
-        .ends_with("request?"));
+        .ends_with("informed?"));
 }
 
 #[test]
-fn real_content_has_an_empty_migration_map() {
-    assert!(questionnaire().migrations.is_empty());
+fn real_content_migrates_from_2026_1_by_renames_only() {
+    let m = &questionnaire().migrations;
+    assert_eq!(m.len(), 1);
+    assert_eq!(
+        (m[0].from.as_str(), m[0].to.as_str()),
+        ("apvf-2026.1", "apvf-2026.2")
+    );
+    // Nothing removed or merged: every 2026.1 answer keeps a place.
+    assert!(m[0].merged.is_empty() && m[0].removed.is_empty());
 }
 
 #[test]
 fn json_has_the_api_shape() {
     let v = serde_json::to_value(questionnaire()).unwrap();
-    assert_eq!(v["version"], "apvf-2026.1");
+    assert_eq!(v["version"], "apvf-2026.2");
     assert_eq!(v["axes"].as_array().unwrap().len(), 4);
     let theme = &v["themes"][0];
     assert!(theme["id"].is_string());
@@ -234,6 +343,7 @@ fn json_has_the_api_shape() {
         .unwrap()
         .values()
         .all(|w| w.is_f64()));
+    assert_eq!(theme["weight"], 25.0);
     // Every question carries its full option list, default-scale ones included.
     for t in v["themes"].as_array().unwrap() {
         for q in t["questions"].as_array().unwrap() {
@@ -642,4 +752,100 @@ fn every_problem_is_collected_in_one_pass() {
             question: "beta-one".into()
         }
         && matches!(e.problem, Problem::EmptyText { lang: Lang::En, .. })));
+}
+
+// --- Duties, context and theme weights ------------------------------------------------------------
+
+/// `beta-two` turned into a duty: no axes, the given `duty` table.
+fn with_duty(duty: &str) -> Questionnaire {
+    load_toml(&MINIMAL.replace(
+        "id = \"beta-two\"\naxes = { democratie = 1, richesses = 1 }",
+        &format!("id = \"beta-two\"\naxes = {{}}\n{duty}"),
+    ))
+}
+
+#[test]
+fn duty_questions_lose_not_applicable_unless_conditional() {
+    let q = with_duty("duty.source = { fr = \"RGPD, art. 37\", en = \"GDPR, art. 37\" }");
+    assert!(errors_of(&q, &Rules::lenient()).is_empty());
+    let duty = q.question("beta-two").unwrap();
+    assert!(duty.option(NOT_APPLICABLE).is_none() && duty.option(DONT_KNOW).is_some());
+    assert!(!duty.is_scored());
+
+    let conditional = with_duty(
+        "duty.source = { fr = \"Décret\", en = \"Decree\" }\nduty.condition = { fr = \"si site\", en = \"if website\" }",
+    );
+    assert!(errors_of(&conditional, &Rules::lenient()).is_empty());
+    assert!(conditional
+        .question("beta-two")
+        .unwrap()
+        .option(NOT_APPLICABLE)
+        .is_some());
+}
+
+#[test]
+fn duty_without_source_or_with_not_applicable_or_axes_is_rejected() {
+    let q = with_duty("duty.source = { fr = \"\", en = \" \" }");
+    let errs = errors_of(&q, &Rules::lenient());
+    assert_error(
+        &errs,
+        &[
+            "question `beta-two`",
+            "is a duty but its `source` is empty in fr",
+        ],
+    );
+    assert_error(&errs, &["question `beta-two`", "`source` is empty in en"]);
+
+    // Content built in code (or a custom list) that offers « Non concerné » on a binding duty.
+    let mut q = with_duty("duty.source = { fr = \"RGPD\", en = \"GDPR\" }");
+    let na = q
+        .scale
+        .iter()
+        .find(|o| o.id == NOT_APPLICABLE)
+        .unwrap()
+        .clone();
+    q.themes[1].questions[1].answers.push(na);
+    assert_error(
+        &errors_of(&q, &Rules::lenient()),
+        &["question `beta-two`", "must not offer « Non concerné »"],
+    );
+
+    let q = load_toml(&MINIMAL.replace(
+        "id = \"beta-two\"\n",
+        "id = \"beta-two\"\nduty.source = { fr = \"RGPD\", en = \"GDPR\" }\n",
+    ));
+    assert_error(
+        &errors_of(&q, &Rules::lenient()),
+        &["question `beta-two`", "not scored: remove its `axes`"],
+    );
+}
+
+#[test]
+fn theme_weights_must_sum_to_100() {
+    let weighted = |a: &str, b: &str| {
+        load_toml(
+            &MINIMAL
+                .replace(
+                    "prefix = \"alpha\"\n",
+                    &format!("prefix = \"alpha\"\nweight = {a}\n"),
+                )
+                .replace(
+                    "prefix = \"beta\"\n",
+                    &format!("prefix = \"beta\"\nweight = {b}\n"),
+                ),
+        )
+    };
+    assert!(errors_of(&weighted("60", "40"), &Rules::lenient()).is_empty());
+    assert_error(
+        &errors_of(&weighted("60", "30"), &Rules::lenient()),
+        &[
+            "questionnaire",
+            "theme weights must each be positive and sum to 100 (found 90)",
+        ],
+    );
+    // The real content's rules require weights.
+    assert_error(
+        &errors_of(&minimal(), &Rules::default()),
+        &["theme weights must each be positive and sum to 100 (found 0)"],
+    );
 }

@@ -1,13 +1,15 @@
-//! Migration of answers between content versions, against the test-only fixture `apvf-2027.1`
-//! (content/fixtures/apvf-2027.1-test.toml), whose map goes apvf-2026.1 → apvf-2026.2 →
-//! apvf-2027.1.
+//! Migration of answers between content versions: the mechanics against the test-only fixture
+//! `apvf-2027.1` (content/fixtures/apvf-2027.1-test.toml, a hypothetical chain of its own from
+//! apvf-2026.1), and the real step apvf-2026.1 → apvf-2026.2 against the archived 2026.1 content —
+//! for answers stored on the phone and for operations synced from a phone still on 2026.1.
 
 mod common;
 
-use common::fixture_2027;
+use common::{archive_2026_1, fixture_2027};
+use diagnostic::sync::{Hlc, Operation};
 use diagnostic::{
-    migrate, questionnaire, validate_with, Answer, Answers, MigrationError, Rules, DONT_KNOW,
-    NOT_APPLICABLE,
+    migrate, questionnaire, validate_with, Answer, AnswerKind, Answers, MigrationError, Rules,
+    DONT_KNOW, NOT_APPLICABLE,
 };
 
 fn answers(pairs: &[(&str, &str)]) -> Answers {
@@ -18,7 +20,7 @@ fn answers(pairs: &[(&str, &str)]) -> Answers {
 }
 
 #[test]
-fn fixture_is_valid_and_its_old_ids_exist_in_the_real_content() {
+fn fixture_is_valid_and_its_old_ids_exist_in_the_archived_2026_1_content() {
     let f = fixture_2027();
     validate_with(
         &f,
@@ -27,7 +29,8 @@ fn fixture_is_valid_and_its_old_ids_exist_in_the_real_content() {
     )
     .unwrap();
     let first = &f.migrations[0];
-    assert_eq!(first.from, questionnaire().version);
+    let old = archive_2026_1();
+    assert_eq!(first.from, old.version);
     let old_ids = first
         .renamed
         .iter()
@@ -36,7 +39,7 @@ fn fixture_is_valid_and_its_old_ids_exist_in_the_real_content() {
         .chain(first.removed.iter().map(|r| &r.id));
     for id in old_ids {
         assert!(
-            questionnaire().question(id).is_some(),
+            old.question(id).is_some(),
             "{id} is not an apvf-2026.1 question"
         );
     }
@@ -195,15 +198,184 @@ fn unknown_version_is_an_error() {
 fn current_version_is_checked_but_not_changed() {
     let q = questionnaire();
     let given = answers(&[
-        ("secu-dpo", "stage-3"),
+        ("secu-dpo-designation", "duty-yes"),
         ("comm-fibre", "fibre-80-95"),
         ("ghost", "stage-1"),
     ]);
-    let m = migrate(q, "apvf-2026.1", given).unwrap();
+    let m = migrate(q, "apvf-2026.2", given).unwrap();
     assert_eq!(
         m.answers,
-        answers(&[("secu-dpo", "stage-3"), ("comm-fibre", "fibre-80-95")])
+        answers(&[
+            ("secu-dpo-designation", "duty-yes"),
+            ("comm-fibre", "fibre-80-95")
+        ])
     );
     assert_eq!(m.unknown.len(), 1);
     assert_eq!(m.unknown[0].question, "ghost");
+}
+
+// --- The real step apvf-2026.1 → apvf-2026.2 ---------------------------------------------------------
+
+/// The documented mapping of a 2026.1 answer on a question that became a duty (docs/content.md):
+/// stages 0–1 → « Non », 2 → « En cours », 3–4 → « Oui, c'est fait »; « Non concerné » →
+/// « Ne sait pas » when the duty binds every commune, kept when it has a condition.
+fn duty_option(old: &str, conditional: bool) -> &'static str {
+    match old {
+        "stage-0" | "stage-1" => "duty-no",
+        "stage-2" => "duty-in-progress",
+        "stage-3" | "stage-4" => "duty-yes",
+        NOT_APPLICABLE if !conditional => DONT_KNOW,
+        NOT_APPLICABLE => NOT_APPLICABLE,
+        DONT_KNOW => DONT_KNOW,
+        other => panic!("unexpected 2026.1 option {other}"),
+    }
+}
+
+const RENAMED: [(&str, &str); 8] = [
+    ("demat-sve", "demat-saisine-electronique"),
+    ("demat-paiement-en-ligne", "demat-paiement-obligation"),
+    ("demat-chorus-pro", "demat-factures-chorus"),
+    ("demat-marches-publics", "demat-profil-acheteur"),
+    ("demat-publicite-actes", "demat-publication-actes"),
+    ("secu-dpo", "secu-dpo-designation"),
+    ("secu-registre", "secu-registre-traitements"),
+    ("secu-droits-usagers", "secu-information-personnes"),
+];
+
+/// Where the documentation says a 2026.1 answer goes.
+fn documented(question: &str, option: &str) -> (String, String) {
+    let q = questionnaire();
+    match RENAMED.iter().find(|(from, _)| *from == question) {
+        Some((_, to)) => {
+            let conditional = q
+                .question(to)
+                .unwrap()
+                .duty
+                .as_ref()
+                .unwrap()
+                .condition
+                .is_some();
+            (to.to_string(), duty_option(option, conditional).to_string())
+        }
+        None => (question.to_string(), option.to_string()),
+    }
+}
+
+/// Every (question, option) pair the 2026.1 content offered.
+fn every_2026_1_answer() -> Vec<(String, String)> {
+    archive_2026_1()
+        .questions()
+        .flat_map(|q| q.answers.iter().map(move |o| (q.id.clone(), o.id.clone())))
+        .collect()
+}
+
+#[test]
+fn every_2026_1_answer_survives_into_2026_2_with_the_documented_mapping() {
+    let all = every_2026_1_answer();
+    assert!(all.len() > 300, "{}", all.len());
+    for (question, option) in &all {
+        let mut given = answers(&[(question, option)]);
+        given.get_mut(question.as_str()).unwrap().comment = Some("note".into());
+        let m = migrate(questionnaire(), "apvf-2026.1", given).unwrap();
+        assert!(
+            m.removed.is_empty() && m.superseded.is_empty() && m.unknown.is_empty(),
+            "{question}={option}: {m:?}"
+        );
+        let (to, expected) = documented(question, option);
+        assert_eq!(m.answers.len(), 1, "{question}={option}");
+        assert_eq!(m.answers[&to].option, expected, "{question}={option}");
+        assert_eq!(m.answers[&to].comment.as_deref(), Some("note"));
+    }
+}
+
+#[test]
+fn a_whole_2026_1_diagnostic_migrates_without_loss() {
+    // A town that answered every 2026.1 question, cycling through the options.
+    let old = archive_2026_1();
+    let given: Answers = old
+        .questions()
+        .enumerate()
+        .map(|(i, q)| {
+            (
+                q.id.clone(),
+                Answer::new(q.answers[i % q.answers.len()].id.clone()),
+            )
+        })
+        .collect();
+    let m = migrate(questionnaire(), "apvf-2026.1", given.clone()).unwrap();
+    assert_eq!(m.answers.len(), given.len());
+    assert!(m.removed.is_empty() && m.superseded.is_empty() && m.unknown.is_empty());
+    let s = diagnostic::score(questionnaire(), &m.answers);
+    assert!(s.ignored.is_empty());
+    // The migrated answers are exactly the 2026.2 questions that existed in 2026.1.
+    assert!(m
+        .answers
+        .keys()
+        .all(|id| questionnaire().question(id).is_some()));
+}
+
+fn op(question: &str, option: &str) -> Operation {
+    Operation {
+        id: "01890a5d-ac96-774b-bcce-b302099a8057".into(),
+        device: "dev-old-phone".into(),
+        campaign: "2026".into(),
+        question: question.into(),
+        option: Some(option.into()),
+        comment: None,
+        clock: Hlc {
+            wall_ms: 1_700_000_000_000,
+            counter: 0,
+            device: "dev-old-phone".into(),
+        },
+        base: Vec::new(),
+    }
+}
+
+#[test]
+fn operations_synced_from_a_2026_1_phone_are_accepted_and_migrate_the_same_way() {
+    let q = questionnaire();
+    for (question, option) in every_2026_1_answer() {
+        let pushed = op(&question, &option);
+        // The server validates pushed operations against the current content: an older phone is
+        // not refused.
+        pushed
+            .validate(q)
+            .unwrap_or_else(|e| panic!("{question}={option} refused: {e}"));
+        // A phone on 2026.2 pulling it moves it exactly where the local migration moves a stored
+        // answer.
+        let upgraded = pushed.clone().upgraded(q);
+        let (to, expected) = documented(&question, &option);
+        assert_eq!(
+            (upgraded.question.as_str(), upgraded.option.as_deref()),
+            (to.as_str(), Some(expected.as_str())),
+            "{question}={option}"
+        );
+        assert_eq!(upgraded.id, pushed.id);
+        upgraded.validate(q).unwrap();
+    }
+    // Plan entries on an old id follow too.
+    let plan = op("plan:secu-dpo", "todo");
+    plan.validate(q).unwrap();
+    assert_eq!(plan.upgraded(q).question, "plan:secu-dpo-designation");
+}
+
+#[test]
+fn operations_on_unknown_ids_or_options_are_still_refused() {
+    let q = questionnaire();
+    assert!(op("ghost", "stage-1").validate(q).is_err());
+    // An old id with an option it never had.
+    assert!(op("secu-dpo", "duty-maybe").validate(q).is_err());
+    // A current duty never offers « Non concerné ».
+    assert!(op("secu-dpo-designation", NOT_APPLICABLE)
+        .validate(q)
+        .is_err());
+    assert!(op("secu-dpo-designation", "duty-no").validate(q).is_ok());
+    assert_eq!(
+        q.question("secu-dpo-designation")
+            .unwrap()
+            .option("duty-no")
+            .unwrap()
+            .kind,
+        AnswerKind::Stage(0)
+    );
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::fixture_2027;
+use common::{archive_2026_1, fixture_2027};
 use diagnostic::{
     explain, migrate, prioritise, questionnaire, score, Answer, AnswerKind, Answers, Question,
     Questionnaire, Target,
@@ -151,7 +151,10 @@ proptest! {
         let q = questionnaire();
         let answers = build(q, &raw);
         let actions = prioritise(q, &answers);
-        prop_assert!(actions.windows(2).all(|w| w[0].priority >= w[1].priority));
+        // Unmet duties first, then by priority.
+        let duties = actions.iter().take_while(|a| a.duty).count();
+        prop_assert!(actions[duties..].iter().all(|a| !a.duty));
+        prop_assert!(actions[duties..].windows(2).all(|w| w[0].priority >= w[1].priority));
         for a in &actions {
             prop_assert!(a.gain >= 0.0 && a.stage < 3);
             let kind = q.question(&a.question).unwrap().option(&answers[&a.question].option).unwrap().kind;
@@ -161,7 +164,7 @@ proptest! {
 
     #[test]
     fn migrating_keeps_every_answer_of_a_surviving_question(raw in raw_choices()) {
-        let old = questionnaire();
+        let old = &archive_2026_1();
         let new = fixture_2027();
         let answers: Answers = build(old, &raw)
             .into_iter()

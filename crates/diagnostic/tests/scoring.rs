@@ -32,7 +32,7 @@ fn no_answer_scores_zero_at_one_at() {
         .iter()
         .chain(&s.axes)
         .all(|l| l.score == 0.0 && l.answered == 0));
-    assert_eq!(s.version, "apvf-2026.1");
+    assert_eq!(s.version, "apvf-2026.2");
 }
 
 #[test]
@@ -95,6 +95,7 @@ fn worked_example_on_minimal_content() {
     ]);
     let s = score(&q, &a);
     // Themes weigh questions equally: alpha = (3/4 + 2/4) / 2 = 62.5; beta = 0/1 = 0.
+    // Overall: the minimal content gives no theme weights, so each theme weighs the same.
     assert!(close(s.themes[0].score, 62.5));
     assert!(close(s.themes[1].score, 0.0));
     assert_eq!(
@@ -108,10 +109,86 @@ fn worked_example_on_minimal_content() {
     // democratie = (2·3/4 + 1·2/4) / (2 + 1) = 2/3; richesses = (3·2/4 + 0) / (3 + 1) = 3/8.
     assert!(close(s.axes[0].score, 200.0 / 3.0));
     assert!(close(s.axes[1].score, 37.5));
-    assert!(close(s.overall, (200.0 / 3.0 + 37.5) / 2.0));
-    assert_eq!(s.level.at, 2); // 52.08 with bands 0 / 40 / 80
+    assert!(close(s.overall, (62.5 + 0.0) / 2.0));
+    assert_eq!(s.level.at, 1); // 31.25 with bands 0 / 40 / 80
     assert!(close(s.completeness, 1.0)); // 3 answered out of 3 applicable
     assert_eq!(s.dont_know, ["beta-one"]);
+}
+
+#[test]
+fn theme_weights_weigh_the_overall_score() {
+    // Same answers as the worked example, with alpha weighing 60 % and beta 40 %.
+    let q = common::load_toml(
+        &common::MINIMAL
+            .replace("prefix = \"alpha\"\n", "prefix = \"alpha\"\nweight = 60\n")
+            .replace("prefix = \"beta\"\n", "prefix = \"beta\"\nweight = 40\n"),
+    );
+    let a = answers(&[
+        ("alpha-one", "stage-3"),
+        ("alpha-two", "two-half"),
+        ("beta-one", "stage-4"),
+    ]);
+    let s = score(&q, &a);
+    // alpha = 62.5, beta = 100: 0.6 × 62.5 + 0.4 × 100 = 77.5.
+    assert!(close(s.overall, 77.5), "{}", s.overall);
+    // A theme with no counted answer leaves the mean: alpha alone.
+    let s = score(
+        &q,
+        &answers(&[("alpha-one", "stage-3"), ("alpha-two", "two-half")]),
+    );
+    assert!(close(s.overall, 62.5));
+}
+
+/// The real content, computed by hand: each theme is a quarter of the overall score, each scored
+/// question weighs the same within its theme, duties and context do not count.
+#[test]
+fn real_content_weights_match_a_hand_computed_example() {
+    let q = questionnaire();
+    let a = answers(&[
+        // Dématérialisation: one question, stage 4 → 100.
+        ("demat-saisine-suivi", "stage-4"),
+        // Communication: one question, stage 2 → 50.
+        ("comm-site-internet", "stage-2"),
+        // Médiation: one question, stage 1 → 25.
+        ("mediation-ateliers", "stage-1"),
+        // Sécurité: stage 0 and stage 3 → (0 + 75) / 2 = 37.5.
+        ("secu-mfa", "stage-0"),
+        ("secu-sauvegardes", "sauvegarde-3-2-1"),
+    ]);
+    let s = score(q, &a);
+    let theme = |id: &str| s.themes.iter().find(|l| l.id == id).unwrap().score;
+    assert!(close(theme("dematerialisation"), 100.0));
+    assert!(close(theme("communication"), 50.0));
+    assert!(close(theme("mediation"), 25.0));
+    assert!(close(theme("securite"), 37.5));
+    // 0.25 × (100 + 50 + 25 + 37.5) = 53.125 → 3 @.
+    assert!(close(s.overall, 53.125), "{}", s.overall);
+    assert_eq!(s.level.at, 3);
+
+    // Legal duties and territorial context change neither themes nor the level…
+    let mut more = a.clone();
+    more.insert("secu-dpo-designation".into(), Answer::new("duty-no"));
+    more.insert("demat-factures-chorus".into(), Answer::new("duty-yes"));
+    more.insert("comm-fibre".into(), Answer::new("fibre-plus-95"));
+    more.insert(
+        "comm-couverture-mobile".into(),
+        Answer::new("mobile-zones-blanches"),
+    );
+    let t = score(q, &more);
+    assert_eq!(t.themes, s.themes);
+    assert_eq!(t.axes, s.axes);
+    assert!(close(t.overall, s.overall));
+    // …but they are answers: completeness counts them.
+    assert!(t.completeness > s.completeness);
+    // One question's share of the overall score: 25 % ÷ the theme's counted questions.
+    let n_secu = q
+        .theme("securite")
+        .unwrap()
+        .questions
+        .iter()
+        .filter(|x| x.is_scored())
+        .count();
+    assert_eq!(n_secu, 14);
 }
 
 #[test]
@@ -187,24 +264,28 @@ fn unknown_ids_are_ignored_and_reported() {
 #[test]
 fn custom_option_counts_as_its_stage() {
     let q = questionnaire();
-    let s = score(q, &answers(&[("comm-fibre", "fibre-50-80")]));
-    let e = explain(
-        q,
-        &answers(&[("comm-fibre", "fibre-50-80")]),
-        &Target::Axis("richesses".into()),
-    )
-    .unwrap();
+    let given = answers(&[("secu-sauvegardes", "sauvegarde-automatique")]);
+    let s = score(q, &given);
+    let e = explain(q, &given, &Target::Axis("democratie".into())).unwrap();
     let c = e
         .contributions
         .iter()
-        .find(|c| c.question == "comm-fibre")
+        .find(|c| c.question == "secu-sauvegardes")
         .unwrap();
     assert_eq!(c.kind, Some(AnswerKind::Stage(2)));
-    assert!(close(c.earned, 1.5) && close(c.possible, 3.0) && close(c.lost, 1.5));
+    assert!(close(c.earned, 1.0) && close(c.possible, 2.0) && close(c.lost, 1.0));
     assert!(close(
-        s.axes.iter().find(|l| l.id == "richesses").unwrap().score,
+        s.axes.iter().find(|l| l.id == "democratie").unwrap().score,
         50.0
     ));
+    // Context questions are in no score.
+    let e = explain(
+        q,
+        &answers(&[("comm-fibre", "fibre-50-80")]),
+        &Target::Theme("communication".into()),
+    )
+    .unwrap();
+    assert!(e.contributions.iter().all(|c| c.question != "comm-fibre"));
 }
 
 #[test]
@@ -286,14 +367,24 @@ fn every_low_answer_yields_one_action_in_priority_order() {
     let q = questionnaire();
     let actions = prioritise(q, &all_at(q, AnswerKind::Stage(1)));
     assert_eq!(actions.len(), q.questions().count());
-    assert!(actions.windows(2).all(|w| w[0].priority >= w[1].priority));
+    // Unmet legal duties first (they have no stage 1: « Non » is stage 0), in content order…
+    let duties = actions.iter().take_while(|a| a.duty).count();
+    assert_eq!(duties, q.questions().filter(|x| x.duty.is_some()).count());
+    assert!(actions[duties..].iter().all(|a| !a.duty));
+    // …then by priority.
+    assert!(actions[duties..]
+        .windows(2)
+        .all(|w| w[0].priority >= w[1].priority));
     for a in &actions {
         assert_eq!(a.kind, ActionKind::Improve);
-        assert_eq!(a.stage, 1);
+        assert_eq!(a.stage, if a.duty { 0 } else { 1 });
+        if a.duty {
+            assert_eq!(a.gain, 0.0);
+        }
         let reco = q
             .question(&a.question)
             .unwrap()
-            .recommendation_for(1)
+            .recommendation_for(a.stage)
             .unwrap();
         assert_eq!(a.text, reco.text);
         assert_eq!((a.effort, a.poolable), (reco.effort, reco.poolable));
@@ -307,9 +398,13 @@ fn gain_is_the_overall_score_increase_of_reaching_stage_3() {
     let q = questionnaire();
     let mut a = all_at(q, AnswerKind::Stage(0));
     // A mix of stages and a « Ne sait pas ».
-    a.insert("secu-dpo".into(), Answer::new("stage-2"));
+    a.insert("secu-dpo-moyens".into(), Answer::new("stage-2"));
     a.insert("comm-fibre".into(), Answer::new("fibre-25-50"));
-    a.insert("demat-chorus-pro".into(), Answer::new(DONT_KNOW));
+    a.insert("demat-saisine-suivi".into(), Answer::new(DONT_KNOW));
+    a.insert(
+        "demat-factures-chorus".into(),
+        Answer::new("duty-in-progress"),
+    );
     a.insert("mediation-ecoles".into(), Answer::new(NOT_APPLICABLE));
     let before = score(q, &a).overall;
     for action in prioritise(q, &a) {
@@ -430,18 +525,89 @@ fn answer_comment_is_optional_in_json() {
 #[test]
 fn questionnaire_helpers() {
     let q = questionnaire();
-    assert_eq!(q.theme_of("secu-dpo").unwrap().id, "securite");
+    assert_eq!(q.theme_of("secu-dpo-designation").unwrap().id, "securite");
     assert!(q.theme_of("nope").is_none());
     assert_eq!(q.theme("mediation").unwrap().prefix, "mediation");
     assert_eq!(
-        q.question("demat-chorus-pro").unwrap().weight("democratie"),
-        2.0
+        q.question("demat-archivage").unwrap().weight("democratie"),
+        1.0
     );
     assert_eq!(
-        q.question("demat-chorus-pro")
-            .unwrap()
-            .weight("connaissances"),
+        q.question("demat-archivage").unwrap().weight("richesses"),
         0.0
     );
     assert!(std::ptr::eq(questionnaire(), q), "parsed once");
+}
+
+// --- Socle réglementaire --------------------------------------------------------------------------
+
+#[test]
+fn baseline_lists_every_duty_with_its_status_and_applicability() {
+    use diagnostic::{baseline, DutyStatus};
+    let q = questionnaire();
+    let a = answers(&[
+        ("secu-dpo-designation", "duty-yes"),
+        ("secu-registre-traitements", "duty-in-progress"),
+        ("demat-factures-chorus", DONT_KNOW),
+        ("demat-paiement-obligation", NOT_APPLICABLE),
+        ("demat-publication-actes", "duty-no"),
+    ]);
+    let duties = q.questions().filter(|x| x.duty.is_some()).count();
+    let status = |items: &[diagnostic::BaselineItem], id: &str| {
+        let item = items.iter().find(|i| i.question == id).unwrap().clone();
+        (item.status, item.applies)
+    };
+
+    // Population unknown (phone not enrolled): threshold duties say so.
+    let unknown = baseline(q, &a, None);
+    assert_eq!(unknown.len(), duties);
+    assert_eq!(
+        status(&unknown, "secu-dpo-designation"),
+        (DutyStatus::Met, Some(true))
+    );
+    assert_eq!(
+        status(&unknown, "secu-registre-traitements"),
+        (DutyStatus::NotMet, Some(true))
+    );
+    assert_eq!(
+        status(&unknown, "demat-factures-chorus"),
+        (DutyStatus::DontKnow, Some(true))
+    );
+    assert_eq!(
+        status(&unknown, "demat-paiement-obligation"),
+        (DutyStatus::NotApplicable, Some(true))
+    );
+    assert_eq!(
+        status(&unknown, "demat-publication-actes"),
+        (DutyStatus::NotMet, None)
+    );
+    assert_eq!(
+        status(&unknown, "comm-base-adresse-locale"),
+        (DutyStatus::Unanswered, Some(true))
+    );
+
+    // A commune of 2 000 inhabitants: electronic publication of acts does not bind it.
+    let small = baseline(q, &a, Some(2_000));
+    assert_eq!(
+        status(&small, "demat-publication-actes"),
+        (DutyStatus::NotMet, Some(false))
+    );
+    assert!(!small
+        .iter()
+        .find(|i| i.question == "demat-publication-actes")
+        .unwrap()
+        .needs_action());
+    // From 3 500 it does.
+    let town = baseline(q, &a, Some(3_500));
+    assert_eq!(
+        status(&town, "demat-publication-actes"),
+        (DutyStatus::NotMet, Some(true))
+    );
+    assert!(town
+        .iter()
+        .find(|i| i.question == "demat-publication-actes")
+        .unwrap()
+        .needs_action());
+    // Nothing of this reaches the score.
+    assert_eq!(score(q, &a).overall, 0.0);
 }

@@ -454,3 +454,54 @@ fn answers_without_the_operations_that_explain_them_become_operations() {
     );
     assert_eq!(doc.answers.len(), 2);
 }
+
+/// apvf-2026.1 → apvf-2026.2 on the phone: a stored 2026.1 answer and the same answer synced
+/// from another phone still on 2026.1 end on the same question with the same option.
+#[test]
+fn answers_stored_or_synced_on_2026_1_migrate_the_same_way() {
+    let current = diagnostic::outline();
+    assert_eq!(current.version, "apvf-2026.2");
+    let cases = [
+        ("secu-dpo", "stage-4", "secu-dpo-designation", "duty-yes"),
+        (
+            "demat-sve",
+            "stage-1",
+            "demat-saisine-electronique",
+            "duty-no",
+        ),
+        (
+            "demat-chorus-pro",
+            "not-applicable",
+            "demat-factures-chorus",
+            "dont-know",
+        ),
+        (
+            "secu-sauvegardes",
+            "sauvegarde-locale",
+            "secu-sauvegardes",
+            "sauvegarde-locale",
+        ),
+    ];
+    for (old_id, old_option, new_id, new_option) in cases {
+        // Stored on this phone, on 2026.1: migrated when the document is read.
+        let mut stored = CampaignDoc::new("2026".into(), "apvf-2026.1".into(), 0.0);
+        answer(&mut stored, "a", 1, old_id, Some(old_option));
+        let loaded = parse_campaign(&serde_json::to_string(&stored).unwrap(), current, new_ops());
+        let migrated = loaded.doc.unwrap();
+        assert_eq!(
+            migrated.answers[new_id].option, new_option,
+            "{old_id} stored"
+        );
+        assert!(migrated.retired.is_empty());
+
+        // Synced from another phone still on 2026.1: moved when received.
+        let mut other = CampaignDoc::new("2026".into(), "apvf-2026.1".into(), 0.0);
+        let op = answer(&mut other, "old-phone", 10, old_id, Some(old_option));
+        let mut mine = CampaignDoc::new("2026".into(), current.version.clone(), 0.0);
+        mine.receive([op], 20);
+        assert_eq!(mine.answers[new_id].option, new_option, "{old_id} synced");
+        assert!(!mine.answers.contains_key(old_id) || old_id == new_id);
+        // Nothing for this phone to send back.
+        assert!(mine.pending().is_empty());
+    }
+}

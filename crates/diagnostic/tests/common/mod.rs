@@ -157,19 +157,31 @@ pub fn option_of(question: &Question, kind: AnswerKind) -> Option<String> {
 
 /// Answers giving every question of `q` the option of `kind` (falling back to the closest lower
 /// stage when a custom list lacks it).
+/// Questions that do not offer `kind` get the next lower stage; duties that bind every commune
+/// (no « Non concerné ») are left unanswered when `kind` is « Non concerné ».
 pub fn all_at(q: &Questionnaire, kind: AnswerKind) -> Answers {
     q.questions()
-        .map(|question| {
+        .filter_map(|question| {
             let mut k = kind;
             loop {
                 if let Some(id) = option_of(question, k) {
-                    return (question.id.clone(), Answer::new(id));
+                    return Some((question.id.clone(), Answer::new(id)));
                 }
                 k = match k {
                     AnswerKind::Stage(s) if s > 0 => AnswerKind::Stage(s - 1),
+                    AnswerKind::NotApplicable if question.duty.is_some() => return None,
                     _ => panic!("question {} has no option for {kind:?}", question.id),
                 };
             }
         })
         .collect()
+}
+
+/// The previous content version as published (content/archive/apvf-2026.1.toml).
+pub fn archive_2026_1() -> Questionnaire {
+    Questionnaire::from_json(include_str!(concat!(
+        env!("OUT_DIR"),
+        "/archive-apvf-2026.1.json"
+    )))
+    .expect("archived 2026.1 JSON loads")
 }
