@@ -89,7 +89,7 @@ impl SqliteStorage {
             .await
             .map_err(open_error)?;
 
-        if let Err(source) = sqlx::migrate!("./migrations/sqlite").run(&writer).await {
+        if let Err(source) = migrate(&writer).await {
             writer.close().await;
             return Err(StorageError::Migrate { path, source });
         }
@@ -175,6 +175,9 @@ mod queries {
     use super::SqliteStorage as Backend;
     type Db = sqlx::Sqlite;
     const BACKEND: &str = "sqlite";
+    /// SQLite has one writer at a time: a row read in a write transaction cannot change before
+    /// commit, so there is no row lock to take.
+    const FOR_UPDATE: &str = "";
     include!("queries.rs");
 }
 
@@ -211,6 +214,37 @@ async fn read_pragmas(pool: &SqlitePool) -> Result<Pragmas, StorageError> {
         foreign_keys: foreign_keys != 0,
         busy_timeout_ms,
     })
+}
+
+/// Runs the embedded migrations with foreign keys off (a migration that rebuilds a table drops
+/// one other tables reference, which SQLite's documented procedure does with them off), then
+/// checks every reference before turning them back on.
+async fn migrate(writer: &SqlitePool) -> Result<(), sqlx::migrate::MigrateError> {
+    use sqlx::migrate::MigrateError;
+    let mut conn = writer.acquire().await?;
+    // Outside any transaction, or SQLite ignores it.
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut *conn)
+        .await?;
+    let migrated = sqlx::migrate!("./migrations/sqlite").run(&mut *conn).await;
+    let violations = match migrated {
+        Ok(()) => sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&mut *conn)
+            .await
+            .map(|rows| rows.len()),
+        Err(err) => Err(sqlx::Error::Migrate(Box::new(err))),
+    };
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *conn)
+        .await?;
+    match violations {
+        Ok(0) => Ok(()),
+        Ok(count) => Err(MigrateError::Execute(sqlx::Error::Protocol(format!(
+            "{count} broken foreign key references after migrating"
+        )))),
+        Err(sqlx::Error::Migrate(err)) => Err(*err),
+        Err(err) => Err(MigrateError::Execute(err)),
+    }
 }
 
 fn create_parent_dir(path: &Path) -> Result<(), StorageError> {
