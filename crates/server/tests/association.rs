@@ -1109,6 +1109,8 @@ async fn hostile_input_on_the_new_endpoints_is_a_4xx(backend: Backend) {
         "1.5",
         "%F0%9F%92%A5",
         "999999",
+        "%00",
+        "1%00",
     ] {
         for path in [
             format!("/api/operator/towns/{id}"),
@@ -1187,6 +1189,24 @@ async fn hostile_input_on_the_new_endpoints_is_a_4xx(backend: Backend) {
         None,
     ));
     cases.push((Method::GET, "/api/access-request".into(), None, None));
+    cases.push((
+        Method::DELETE,
+        format!("/api/operator/towns/1/devices/{}", "x".repeat(5000)),
+        Some(op.as_str()),
+        None,
+    ));
+    cases.push((
+        Method::DELETE,
+        "/api/operator/towns/1/devices/a%00b".into(),
+        Some(op.as_str()),
+        None,
+    ));
+    cases.push((
+        Method::GET,
+        "/api/operator/towns?q=%00&departement=%00".into(),
+        Some(op.as_str()),
+        None,
+    ));
     cases.push((
         Method::GET,
         "/api/access-request".into(),
