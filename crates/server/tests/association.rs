@@ -1242,3 +1242,79 @@ async fn hostile_input_on_the_new_endpoints_is_a_4xx(backend: Backend) {
     let (status, _) = server.get_json("/api/operator/me", Some(&op)).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// A PostgreSQL database made before the association's side migrates with its data: spaces
+/// verified, creators and mayors administrators, invitations kept, the commune unique among
+/// live spaces only. (The same for SQLite is a unit test of `storage::sqlite`.)
+#[tokio::test]
+async fn a_postgres_database_from_before_operators_migrates_with_its_data() {
+    use server::storage::Storage as _;
+    use sqlx::Connection as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let url = common::fresh_database_url(Backend::Postgres, tmp.path()).await;
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    let mut before = sqlx::migrate!("./migrations/postgres");
+    let first_two = before.migrations[..2].to_vec();
+    before.migrations = std::borrow::Cow::Owned(first_two);
+    before.run(&mut conn).await.unwrap();
+    for sql in [
+        "INSERT INTO communes (code, name, search_name, departement, region, postal_codes, \
+         population) VALUES ('29155', 'Plouguerneau', 'plouguerneau', '29', '53', ' 29880 ', 6641)",
+        "INSERT INTO towns (commune_code, created_ms, last_seq) VALUES ('29155', 100, 1)",
+        "INSERT INTO devices (id, town_id, token_hash, name, role, created_ms) \
+         SELECT 'creator', id, 'h1', 'Anne', 'adjoint', 100 FROM towns",
+        "INSERT INTO devices (id, town_id, token_hash, name, role, created_ms, invited_by) \
+         SELECT 'mayor', id, 'h2', 'Marie', 'maire', 200, 'creator' FROM towns",
+        "INSERT INTO devices (id, town_id, token_hash, name, role, created_ms, invited_by) \
+         SELECT 'joined', id, 'h3', 'Sami', 'dgs', 300, 'creator' FROM towns",
+        "INSERT INTO invites (town_id, created_by, secret_hash, code_prefix, code_hash, \
+         created_ms, code_expires_ms, link_expires_ms) \
+         SELECT id, 'creator', 's', 'ABC', 'c', 150, 160, 170 FROM towns",
+    ] {
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    }
+    conn.close().await.unwrap();
+
+    let storage = server::Database::connect(&url).await.unwrap();
+    let town_id: i64 = sqlx::query_scalar("SELECT id FROM towns")
+        .fetch_one(storage.as_postgres().unwrap().pool())
+        .await
+        .unwrap();
+    let town = storage.town(town_id).await.unwrap().unwrap();
+    assert_eq!(town.status, diagnostic::association::TownStatus::Verified);
+    let admins: Vec<(String, bool)> = storage
+        .devices(town_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|device| (device.id, device.admin))
+        .collect();
+    assert_eq!(
+        admins,
+        [
+            ("creator".to_string(), true),
+            ("mayor".to_string(), true),
+            ("joined".to_string(), false)
+        ]
+    );
+    let pool = storage.as_postgres().unwrap().pool();
+    let invites: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM invites WHERE created_by = 'creator'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(invites, 1);
+    let duplicate = sqlx::query("INSERT INTO towns (commune_code, created_ms) VALUES ('29155', 1)")
+        .execute(pool)
+        .await;
+    assert!(duplicate.is_err(), "one live space per commune");
+    sqlx::query("UPDATE towns SET status = 'rejected'")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO towns (commune_code, created_ms) VALUES ('29155', 1)")
+        .execute(pool)
+        .await
+        .unwrap();
+    storage.close().await;
+}
