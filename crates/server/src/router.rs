@@ -5,25 +5,31 @@
 //! | GET/HEAD | `/api/health`         | [`health::health`]                        |        |
 //! | GET/HEAD | `/api/questionnaire`  | [`questionnaire::questionnaire`]          |        |
 //! | GET/HEAD | `/api/communes?q=`    | [`communes::search`]                      |        |
-//! | POST     | `/api/towns`          | [`towns::create`] (first device of a town)|        |
-//! | POST     | `/api/join`           | [`towns::join`] (by invitation)           |        |
+//! | POST     | `/api/towns`          | [`towns::create`] (first device of a town)| rate   |
+//! | POST     | `/api/join`           | [`towns::join`] (by invitation)           | rate   |
 //! | GET/HEAD | `/api/me`             | [`towns::me`]                             | token  |
 //! | GET/HEAD | `/api/devices`        | [`devices::list`]                         | token  |
 //! | DELETE   | `/api/devices/{id}`   | [`devices::revoke`]                       | token  |
-//! | POST     | `/api/invites`        | [`invites::create`]                       | token  |
+//! | POST     | `/api/invites`        | [`invites::create`]                       | token, rate |
 //! | POST     | `/api/sync/push`      | [`sync::push`]                            | token  |
 //! | GET/HEAD | `/api/sync/pull`      | [`sync::pull`]                            | token  |
 //! | any      | other `/api/...`      | [`unmatched::api_not_found`] (JSON 404)   |        |
 //! | GET/HEAD | any other path        | [`app::serve`] (the file, else `index.html`) |     |
 //!
 //! "token": `Authorization: Bearer <device token>`; the town acted on is the token's (see
-//! [`crate::auth`]). The protocol is described in `docs/sync.md`.
+//! [`crate::auth`]). "rate": rate-limited per client address (anonymous creations, one shared
+//! bucket) or per device token (invitations), 429 with `Retry-After` beyond (see
+//! [`crate::limits`]). The protocol is described in `docs/sync.md`.
+//!
+//! Every request is also under the transport limits: a request timeout and a concurrency cap
+//! (503 with `Retry-After`), and no control character in the decoded path or query string.
 //!
 //! A known path asked with another method gets a JSON 405 ([`unmatched::method_not_allowed`],
 //! or [`app::serve`] itself for app paths).
 
 use std::sync::Arc;
 
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header::CONTENT_LENGTH;
 use axum::http::{HeaderMap, Method, Uri};
@@ -31,6 +37,11 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
+use diagnostic::association::routes;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::load_shed::LoadShedLayer;
+use tower::timeout::TimeoutLayer;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
@@ -38,24 +49,36 @@ use tracing::Level;
 
 use crate::config::MAX_BODY_BYTES;
 use crate::error::{self, ApiError};
+use crate::extract::reject_control_characters;
 use crate::handlers::{
     app, communes, devices, health, invites, questionnaire, sync, towns, unmatched,
 };
-use crate::security::{add_security_headers, SecurityHeaders};
+use crate::limits::transport_error;
+use crate::security::{add_security_headers, serves_https, SecurityHeaders};
 use crate::AppState;
 
 /// The whole application: API routes, the app's files and the middleware stack.
 pub fn router(state: AppState) -> Router {
+    let limits = state.limits.clone();
     let api = Router::new()
         .route("/api/health", get(health::health))
         .route("/api/questionnaire", get(questionnaire::questionnaire))
         .route("/api/communes", get(communes::search))
-        .route("/api/towns", post(towns::create))
-        .route("/api/join", post(towns::join))
+        .route(
+            routes::TOWNS,
+            post(towns::create).route_layer(limits.anonymous()),
+        )
+        .route(
+            routes::JOIN,
+            post(towns::join).route_layer(limits.anonymous()),
+        )
         .route("/api/me", get(towns::me))
         .route("/api/devices", get(devices::list))
         .route("/api/devices/{id}", delete(devices::revoke))
-        .route("/api/invites", post(invites::create))
+        .route(
+            routes::INVITES,
+            post(invites::create).route_layer(limits.invites()),
+        )
         .route("/api/sync/push", post(sync::push))
         .route("/api/sync/pull", get(sync::pull));
     with_fallbacks_and_layers(api, state)
@@ -64,7 +87,21 @@ pub fn router(state: AppState) -> Router {
 /// Adds what every route shares. Separate from [`router`] so tests can mount extra endpoints
 /// behind exactly the production middleware.
 pub(crate) fn with_fallbacks_and_layers(api: Router<AppState>, state: AppState) -> Router {
-    let security = Arc::new(SecurityHeaders::new(state.app.script_hashes()));
+    let security = Arc::new(
+        SecurityHeaders::new(state.app.script_hashes())
+            .with_hsts(serves_https(state.public_url.as_deref())),
+    );
+    let settings = &state.limits.settings;
+    // Saturation answers at once (503, Retry-After) rather than queueing: a queue only makes
+    // every waiting phone time out. The timeout sits inside the cap, so it frees its slot.
+    let transport = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(transport_error))
+        .layer(LoadShedLayer::new())
+        // Global: `Router::layer` wraps each route separately, and the cap is the server's.
+        .layer(GlobalConcurrencyLimitLayer::new(
+            settings.max_concurrent_requests,
+        ))
+        .layer(TimeoutLayer::new(settings.request_timeout));
     api
         // Must come after the routes: it applies to the routes registered so far.
         .method_not_allowed_fallback(unmatched::method_not_allowed)
@@ -72,7 +109,9 @@ pub(crate) fn with_fallbacks_and_layers(api: Router<AppState>, state: AppState) 
         // Layers wrap what is above them; the last one added sees the request first.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(reject_oversized_body))
+        .layer(middleware::from_fn(reject_control_characters))
         .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(transport)
         .layer(
             TraceLayer::new_for_http()
                 // The path only: query strings may one day carry tokens.

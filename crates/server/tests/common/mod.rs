@@ -249,6 +249,20 @@ impl TestServer {
     }
 
     pub async fn start_full(dist: Dist, backend: Backend, url: Option<String>) -> Self {
+        Self::start_configured(dist, backend, url, |_| {}).await
+    }
+
+    /// A server on a fresh database of `backend` whose configuration `configure` adjusts.
+    pub async fn start_with_config(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
+        Self::start_configured(Dist::Built, backend, None, configure).await
+    }
+
+    pub async fn start_configured(
+        dist: Dist,
+        backend: Backend,
+        url: Option<String>,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let dist_dir = tmp.path().join("dist");
         match dist {
@@ -266,13 +280,18 @@ impl TestServer {
             Some(url) => url,
             None => fresh_database_url(backend, tmp.path()).await,
         };
-        let config = Config {
+        let mut config = Config {
             listen: "127.0.0.1:0".into(),
             database_url: database_url.clone(),
             dist: dist_dir,
             communes,
+            // Tests enrol many phones from 127.0.0.1 at once; the rate limits have their own
+            // tests (tests/limits.rs), with their own settings.
+            anonymous_burst: 100_000,
+            invites_burst: 100_000,
             ..Config::default()
         };
+        configure(&mut config);
         let (addr, handle) = Server::bind(&config).await.expect("server starts");
         TestServer {
             addr,
