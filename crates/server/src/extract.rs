@@ -250,6 +250,57 @@ mod tests {
         assert!(err.to_string().contains(reason), "{err}");
     }
 
+    #[rstest]
+    #[case::plain("/api/devices/0b1c-42", false)]
+    #[case::encoded_text("/api/communes?q=saint%20%C3%A9tienne", false)]
+    #[case::lone_percent("/api/communes?q=100%", false)]
+    #[case::nul("/api/devices/%00", true)]
+    #[case::newline_lowercase_hex("/api/devices/a%0ab", true)]
+    #[case::del("/api/devices/a%7F", true)]
+    #[case::c1_next_line("/api/devices/a%C2%85", true)]
+    #[case::c1_in_query("q=%c2%9f", true)]
+    #[case::latin_after_c2("/api/communes?q=%C2%A0", false)]
+    fn finds_encoded_control_characters(#[case] text: &str, #[case] control: bool) {
+        assert_eq!(has_encoded_control(text), control, "{text}");
+    }
+
+    #[test]
+    fn names_the_field_with_control_characters() {
+        let body = serde_json::json!({
+            "ops": [{"comment": "two\nlines\tand a tab\r"}, {"comment": "nul\u{0}"}]
+        });
+        assert_eq!(
+            field_with_control_characters(&body, &mut String::new()).as_deref(),
+            Some("Le champ `ops[1].comment`")
+        );
+        let fine = serde_json::json!({"comment": "Première ligne\r\nseconde", "n": 3});
+        assert_eq!(
+            field_with_control_characters(&fine, &mut String::new()),
+            None
+        );
+        let key = serde_json::json!({"x\u{1b}": 1});
+        assert_eq!(
+            field_with_control_characters(&key, &mut String::new()).as_deref(),
+            Some("Un nom de champ")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_serde_reason_quotes_only_an_excerpt() {
+        let huge = "x".repeat(100_000);
+        let body = format!("{{\"question\": \"q\", \"value\": \"{huge}\"}}");
+        let err = extract(Some("application/json"), Body::from(body))
+            .await
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.starts_with("malformed JSON body: value: "),
+            "{message}"
+        );
+        assert!(message.chars().count() < 300, "{}", message.len());
+        assert!(message.ends_with('…'), "{message}");
+    }
+
     #[tokio::test]
     async fn accepts_valid_json() {
         let answer = extract(

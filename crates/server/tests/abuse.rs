@@ -459,7 +459,13 @@ async fn a_request_stuck_on_a_locked_database_is_a_503_within_the_request_timeou
             (status, wait, body)
         }
     });
-    let answers = futures_join_all(pushes).await;
+    // Bounded here too: without a request timeout, this wait would never end.
+    let answers = tokio::time::timeout(
+        Duration::from_secs(request_timeout + 15),
+        futures_join_all(pushes),
+    )
+    .await
+    .expect("every push is answered while the database stays locked");
     let elapsed = started.elapsed();
     for (status, wait, body) in &answers {
         assert_eq!(*status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
