@@ -38,6 +38,6 @@ export default defineConfig({
     timeout: 60_000,
     stdout: 'pipe',
     // Request logs would drown the test report; warnings and errors still show.
-    env: { RUST_LOG: 'warn' },
+    env: { RUST_LOG: 'warn', AROBASE_ANONYMOUS_BURST: '100000', AROBASE_INVITES_BURST: '100000' },
   },
 });

@@ -109,6 +109,55 @@ pub struct Config {
 
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    // ---- Abuse limits (`crate::limits`; docs/configuration.md) ----
+    /// Anonymous creations (new town spaces, joins by invitation, operator enrolments) allowed
+    /// per client address and per minute, once its burst is spent.
+    #[arg(long, env = "AROBASE_ANONYMOUS_PER_MINUTE", default_value_t = DEFAULT_ANONYMOUS_PER_MINUTE, value_parser = at_least_one(), value_name = "N")]
+    pub anonymous_per_minute: u32,
+
+    /// Anonymous creations a client address may send at once before the per-minute rate applies.
+    #[arg(long, env = "AROBASE_ANONYMOUS_BURST", default_value_t = DEFAULT_ANONYMOUS_BURST, value_parser = at_least_one(), value_name = "N")]
+    pub anonymous_burst: u32,
+
+    /// Invitations one device may create per minute, once its burst is spent.
+    #[arg(long, env = "AROBASE_INVITES_PER_MINUTE", default_value_t = DEFAULT_INVITES_PER_MINUTE, value_parser = at_least_one(), value_name = "N")]
+    pub invites_per_minute: u32,
+
+    /// Invitations one device may create at once before the per-minute rate applies.
+    #[arg(long, env = "AROBASE_INVITES_BURST", default_value_t = DEFAULT_INVITES_BURST, value_parser = at_least_one(), value_name = "N")]
+    pub invites_burst: u32,
+
+    /// Take the client's address for rate limits from the last `X-Forwarded-For` entry rather
+    /// than from the connection. Only behind a reverse proxy that sets that header: otherwise any
+    /// client could pick its own address.
+    #[arg(long, env = "AROBASE_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+
+    /// Seconds a client has to send a request's headers; a connection that has not by then (a
+    /// half-sent request, an idle keep-alive connection) is closed.
+    #[arg(long, env = "AROBASE_HEADER_READ_TIMEOUT", default_value_t = DEFAULT_HEADER_READ_TIMEOUT_S, value_parser = clap::value_parser!(u64).range(1..), value_name = "SECONDS")]
+    pub header_read_timeout: u64,
+
+    /// Seconds a request may take, body upload included, before it is answered 503.
+    #[arg(long, env = "AROBASE_REQUEST_TIMEOUT", default_value_t = DEFAULT_REQUEST_TIMEOUT_S, value_parser = clap::value_parser!(u64).range(1..), value_name = "SECONDS")]
+    pub request_timeout: u64,
+
+    /// Requests served at once; more are answered 503 with `Retry-After` at once.
+    #[arg(long, env = "AROBASE_MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "N")]
+    pub max_concurrent_requests: usize,
+}
+
+pub const DEFAULT_ANONYMOUS_PER_MINUTE: u32 = 6;
+pub const DEFAULT_ANONYMOUS_BURST: u32 = 20;
+pub const DEFAULT_INVITES_PER_MINUTE: u32 = 6;
+pub const DEFAULT_INVITES_BURST: u32 = 20;
+pub const DEFAULT_HEADER_READ_TIMEOUT_S: u64 = 10;
+pub const DEFAULT_REQUEST_TIMEOUT_S: u64 = 30;
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 256;
+
+fn at_least_one() -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(1..)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
@@ -197,6 +246,14 @@ impl Default for Config {
             host_contact: None,
             publication_director: None,
             command: None,
+            anonymous_per_minute: DEFAULT_ANONYMOUS_PER_MINUTE,
+            anonymous_burst: DEFAULT_ANONYMOUS_BURST,
+            invites_per_minute: DEFAULT_INVITES_PER_MINUTE,
+            invites_burst: DEFAULT_INVITES_BURST,
+            trust_forwarded_for: false,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT_S,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT_S,
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
         }
     }
 }

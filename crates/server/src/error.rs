@@ -5,10 +5,12 @@
 
 use std::any::Any;
 
-use axum::http::header::{ALLOW, CACHE_CONTROL, WWW_AUTHENTICATE};
+use axum::http::header::{ALLOW, CACHE_CONTROL, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+
+use diagnostic::association::codes;
 
 use crate::assets::AssetsError;
 use crate::config::MAX_BODY_BYTES;
@@ -16,6 +18,15 @@ use crate::storage::StorageError;
 
 /// Longest request path quoted back in an error message.
 const MAX_QUOTED_PATH: usize = 200;
+
+/// Longest excerpt of client input (a serde reason, an operation's fault) quoted in a message.
+pub const MAX_QUOTED_INPUT: usize = 200;
+
+/// Longest message ever sent, whatever it quotes: an error must never echo a large request back.
+const MAX_MESSAGE_CHARS: usize = 600;
+
+/// `Retry-After` of an answer given because the database was momentarily saturated.
+const DATABASE_BUSY_RETRY_AFTER_S: u64 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -51,6 +62,16 @@ pub enum ApiError {
         message: String,
     },
 
+    /// Not now: retry after `retry_after_s` seconds (429 rate limit, 503 saturation). Sent with
+    /// `Retry-After`, so clients wait politely instead of hammering a busy server.
+    #[error("{message}")]
+    RetryLater {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        retry_after_s: u64,
+    },
+
     /// Details stay in the server log: they may describe internals.
     #[error("internal server error")]
     Internal,
@@ -64,7 +85,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::MalformedJson { .. } | ApiError::BadBody { .. } => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Sync { status, .. } => *status,
+            ApiError::Sync { status, .. } | ApiError::RetryLater { status, .. } => *status,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -83,10 +104,61 @@ impl ApiError {
         ApiError::sync(StatusCode::BAD_REQUEST, "invalid_request", message)
     }
 
+    /// A refusal to retry later, with `Retry-After: retry_after_s`.
+    pub fn retry_later(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+        retry_after_s: u64,
+    ) -> Self {
+        ApiError::RetryLater {
+            status,
+            code,
+            message: message.into(),
+            retry_after_s,
+        }
+    }
+
+    /// 429: this client sent too many requests of a kind; it may again in `retry_after_s`.
+    pub fn rate_limited(retry_after_s: u64) -> Self {
+        ApiError::retry_later(
+            StatusCode::TOO_MANY_REQUESTS,
+            codes::RATE_LIMITED,
+            format!(
+                "Trop de demandes depuis cette connexion : réessayez dans {retry_after_s} \
+                 seconde{}.",
+                if retry_after_s > 1 { "s" } else { "" }
+            ),
+            retry_after_s,
+        )
+    }
+
+    /// 503: the database is saturated for now (its connections all busy, or locked).
+    pub fn database_busy() -> Self {
+        ApiError::retry_later(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "Le serveur est très sollicité : réessayez dans quelques secondes.",
+            DATABASE_BUSY_RETRY_AFTER_S,
+        )
+    }
+
+    /// 400: a text field, path or query parameter carries control characters.
+    pub fn control_characters(place: &str) -> Self {
+        ApiError::sync(
+            StatusCode::BAD_REQUEST,
+            codes::CONTROL_CHARACTERS,
+            format!(
+                "{place} contient des caractères de contrôle (invisibles) : retirez-les puis \
+                 réessayez."
+            ),
+        )
+    }
+
     /// The machine-readable code, for the variants that have one.
     pub fn code(&self) -> Option<&'static str> {
         match self {
-            ApiError::Sync { code, .. } => Some(code),
+            ApiError::Sync { code, .. } | ApiError::RetryLater { code, .. } => Some(code),
             _ => None,
         }
     }
@@ -102,9 +174,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let message = shorten(&self.to_string(), MAX_MESSAGE_CHARS);
         let body = match self.code() {
-            Some(code) => Json(serde_json::json!({ "error": self.to_string(), "code": code })),
-            None => Json(serde_json::json!({ "error": self.to_string() })),
+            Some(code) => Json(serde_json::json!({ "error": message, "code": code })),
+            None => Json(serde_json::json!({ "error": message })),
         };
         // Errors describe one moment of the server; no cache (nor the service worker) may keep them.
         let mut response = (status, [(CACHE_CONTROL, "no-store")], body).into_response();
@@ -113,21 +186,34 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if let ApiError::MethodNotAllowed {
-            allow: Some(allow), ..
-        } = self
-        {
-            response
-                .headers_mut()
-                .insert(ALLOW, HeaderValue::from_static(allow));
+        match self {
+            ApiError::MethodNotAllowed {
+                allow: Some(allow), ..
+            } => {
+                response
+                    .headers_mut()
+                    .insert(ALLOW, HeaderValue::from_static(allow));
+            }
+            ApiError::RetryLater { retry_after_s, .. } => {
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(retry_after_s));
+            }
+            _ => {}
         }
         response
     }
 }
 
-/// A database failure while serving a request: logged with its cause, answered as a plain 500.
+/// A database failure while serving a request: a momentary saturation (no free connection in
+/// time, a lock, a serialisation failure) is a 503 to retry; anything else is logged with its
+/// cause and answered as a plain 500.
 impl From<StorageError> for ApiError {
     fn from(err: StorageError) -> Self {
+        if err.is_transient() {
+            tracing::warn!(error = %crate::error_chain(&err), "database busy: answered 503");
+            return ApiError::database_busy();
+        }
         tracing::error!(error = %crate::error_chain(&err), "database failure");
         ApiError::Internal
     }
@@ -146,9 +232,14 @@ pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 
 /// Quotes a client-supplied path, shortened so an error cannot be made arbitrarily large.
 fn quote(path: &str) -> String {
-    match path.char_indices().nth(MAX_QUOTED_PATH) {
-        Some((cut, _)) => format!("`{}…`", &path[..cut]),
-        None => format!("`{path}`"),
+    format!("`{}`", shorten(path, MAX_QUOTED_PATH))
+}
+
+/// `text` cut to `max` characters, `…` marking the cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
     }
 }
 

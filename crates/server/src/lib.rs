@@ -22,6 +22,7 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod invite;
+pub mod limits;
 pub mod operators;
 pub mod retention;
 pub mod router;
@@ -29,14 +30,20 @@ pub mod security;
 pub mod storage;
 pub mod telemetry;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::extract::ConnectInfo;
 use diagnostic::association::HostInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tower::ServiceExt as _;
 
 pub use config::{Config, LogFormat};
 pub use error::{ApiError, ServerError};
@@ -45,6 +52,7 @@ pub use storage::{Database, Storage};
 use assets::AppFiles;
 use clock::ServerClock;
 use config::SHUTDOWN_GRACE;
+use limits::{LimitSettings, Limits};
 
 /// What handlers share: the database, the app files loaded at start, the server's clock.
 #[derive(Debug, Clone)]
@@ -56,6 +64,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// The host's notices, the town-spaces mode and the retention periods (`GET /api/host`).
     pub host: Arc<HostInfo>,
+    /// Rate limits and transport limits (the flags at the end of [`Config`]).
+    pub limits: Arc<Limits>,
 }
 
 impl AppState {
@@ -66,6 +76,7 @@ impl AppState {
             clock: Arc::new(ServerClock::default()),
             public_url: None,
             host: Arc::new(HostInfo::default()),
+            limits: Arc::new(Limits::default()),
         }
     }
 
@@ -76,6 +87,11 @@ impl AppState {
 
     pub fn with_public_url(mut self, public_url: Option<String>) -> Self {
         self.public_url = public_url;
+        self
+    }
+
+    pub fn with_limits(mut self, settings: LimitSettings) -> Self {
+        self.limits = Arc::new(Limits::new(settings));
         self
     }
 }
@@ -145,14 +161,30 @@ impl Server {
             })?;
 
         let host = config.host_info();
+        let settings = LimitSettings::from_config(config);
+        let header_read_timeout = settings.header_read_timeout;
         let state = AppState::new(storage.clone(), app)
             .with_public_url(config.public_url.clone())
-            .with_host(host.clone());
+            .with_host(host.clone())
+            .with_limits(settings);
+        let housekeeping = state.limits.spawn_housekeeping();
         let router = router::router(state);
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let retention = retention::spawn(storage.clone(), host, shutdown_rx.clone());
-        let task = tokio::spawn(serve(listener, router, shutdown_rx, storage.clone()));
+        let storage_for_serve = storage.clone();
+        let task = tokio::spawn(async move {
+            let result = serve(
+                listener,
+                router,
+                shutdown_rx,
+                storage_for_serve,
+                header_read_timeout,
+            )
+            .await;
+            housekeeping.abort();
+            result
+        });
         tracing::info!(%addr, database = storage.backend(), "server started");
         Ok((
             addr,
@@ -234,28 +266,55 @@ impl ServerHandle {
     }
 }
 
+/// Serves HTTP/1.1 on `listener` until `shutdown`, then drains in-flight requests (up to
+/// [`SHUTDOWN_GRACE`]) and closes the database.
+///
+/// hyper directly rather than `axum::serve`, which cannot set a header-read timeout: without one
+/// a client sending half a request holds its connection (and a file descriptor) forever. HTTP/1
+/// only: browsers speak HTTP/2 only over TLS, which the reverse proxy terminates, and the proxy
+/// speaks HTTP/1.1 to us; cleartext HTTP/2 would only add connections without such a timeout.
 async fn serve(
-    listener: TcpListener,
+    mut listener: TcpListener,
     router: axum::Router,
-    shutdown: watch::Receiver<bool>,
+    mut shutdown: watch::Receiver<bool>,
     storage: Database,
+    header_read_timeout: std::time::Duration,
 ) -> Result<(), ServerError> {
-    // A dropped sender (`wait_for` error) counts as a shutdown request too.
-    let mut stop = shutdown.clone();
-    let graceful = axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|stop| *stop).await;
-            tracing::info!("shutting down: finishing in-flight requests");
-        })
-        .into_future();
-    let mut deadline_rx = shutdown;
-    let deadline = async move {
-        let _ = deadline_rx.wait_for(|stop| *stop).await;
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
-    };
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let connections = GracefulShutdown::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            // axum's accept loop: retries on per-connection errors, backs off when out of
+            // file descriptors.
+            accepted = axum::serve::Listener::accept(&mut listener) => accepted,
+            // A dropped sender (`wait_for` error) counts as a shutdown request too.
+            _ = shutdown.wait_for(|stop| *stop) => break,
+        };
+        // The peer address, for rate limits (what `into_make_service_with_connect_info` does).
+        let service = router
+            .clone()
+            .map_request(move |request: hyper::Request<Incoming>| {
+                let mut request = request.map(axum::body::Body::new);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                // Header-read timeouts, clients going away: routine, not worth more than debug.
+                tracing::debug!(%peer, error = %err, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: finishing in-flight requests");
     let result = tokio::select! {
-        result = graceful => result.map_err(ServerError::Serve),
-        () = deadline => {
+        () = connections.shutdown() => Ok(()),
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => {
             tracing::warn!(
                 grace_s = SHUTDOWN_GRACE.as_secs(),
                 "requests still in flight after the grace period; stopping anyway"

@@ -6,18 +6,18 @@
 //! | GET/HEAD | `/api/questionnaire`                   | [`questionnaire::questionnaire`]      |          |
 //! | GET/HEAD | `/api/communes?q=`                     | [`communes::search`]                  |          |
 //! | GET/HEAD | `/api/host`                            | [`town::host`]                        |          |
-//! | POST     | `/api/towns`                           | [`towns::create`] (or access request) |          |
-//! | POST     | `/api/join`                            | [`towns::join`] (by invitation)       |          |
+//! | POST     | `/api/towns`                           | [`towns::create`] (or access request) | rate     |
+//! | POST     | `/api/join`                            | [`towns::join`] (by invitation)       | rate     |
 //! | GET/HEAD | `/api/me`                              | [`towns::me`]                         | token    |
 //! | GET/HEAD | `/api/access-request`                  | [`town::access_request`]              | request  |
 //! | GET/HEAD | `/api/devices`                         | [`devices::list`]                     | token    |
 //! | DELETE   | `/api/devices/{id}`                    | [`devices::revoke`]                   | token    |
-//! | POST     | `/api/invites`                         | [`invites::create`]                   | token    |
+//! | POST     | `/api/invites`                         | [`invites::create`]                   | token, rate |
 //! | GET/HEAD | `/api/town`                            | [`town::export`]                      | token    |
 //! | DELETE   | `/api/town`                            | [`town::erase`] (administrator)       | token    |
 //! | POST     | `/api/sync/push`                       | [`sync::push`]                        | token    |
 //! | GET/HEAD | `/api/sync/pull`                       | [`sync::pull`]                        | token    |
-//! | POST     | `/api/operator/enrol`                  | [`operator::enrol`]                   |          |
+//! | POST     | `/api/operator/enrol`                  | [`operator::enrol`]                   | rate     |
 //! | GET/HEAD | `/api/operator/me`                     | [`operator::me`]                      | operator |
 //! | GET/HEAD | `/api/operator/towns`                  | [`operator::towns`]                   | operator |
 //! | GET/HEAD | `/api/operator/towns/{id}`             | [`operator::town`]                    | operator |
@@ -33,13 +33,20 @@
 //!
 //! "token": `Authorization: Bearer <device token>`; the town acted on is the token's (see
 //! [`crate::auth`]). "request": the token an access request answered, before it is let in.
-//! "operator": `Authorization: Bearer <operator token>` (`arobase_op_…`), never a device's. The protocol is described in `docs/sync.md`.
+//! "operator": `Authorization: Bearer <operator token>` (`arobase_op_…`), never a device's.
+//! "rate": rate-limited per client address (anonymous creations, one shared bucket) or per device
+//! token (invitations), 429 with `Retry-After` beyond (see [`crate::limits`]). The protocol is
+//! described in `docs/sync.md`.
+//!
+//! Every request is also under the transport limits: a request timeout and a concurrency cap
+//! (503 with `Retry-After`), and no control character in the decoded path or query string.
 //!
 //! A known path asked with another method gets a JSON 405 ([`unmatched::method_not_allowed`],
 //! or [`app::serve`] itself for app paths).
 
 use std::sync::Arc;
 
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header::CONTENT_LENGTH;
 use axum::http::{HeaderMap, Method, Uri};
@@ -48,6 +55,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
 use diagnostic::association::routes;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::load_shed::LoadShedLayer;
+use tower::timeout::TimeoutLayer;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
@@ -55,30 +66,45 @@ use tracing::Level;
 
 use crate::config::MAX_BODY_BYTES;
 use crate::error::{self, ApiError};
+use crate::extract::reject_control_characters;
 use crate::handlers::{
     app, communes, devices, health, invites, operator, questionnaire, sync, town, towns, unmatched,
 };
-use crate::security::{add_security_headers, SecurityHeaders};
+use crate::limits::transport_error;
+use crate::security::{add_security_headers, serves_https, SecurityHeaders};
 use crate::AppState;
 
 /// The whole application: API routes, the app's files and the middleware stack.
 pub fn router(state: AppState) -> Router {
+    let limits = state.limits.clone();
     let api = Router::new()
         .route(routes::HEALTH, get(health::health))
         .route(routes::QUESTIONNAIRE, get(questionnaire::questionnaire))
         .route(routes::COMMUNES, get(communes::search))
         .route(routes::HOST, get(town::host))
-        .route(routes::TOWNS, post(towns::create))
-        .route(routes::JOIN, post(towns::join))
+        .route(
+            routes::TOWNS,
+            post(towns::create).route_layer(limits.anonymous()),
+        )
+        .route(
+            routes::JOIN,
+            post(towns::join).route_layer(limits.anonymous()),
+        )
         .route(routes::ME, get(towns::me))
         .route(routes::ACCESS_REQUEST, get(town::access_request))
         .route(routes::DEVICES, get(devices::list))
         .route(routes::DEVICE, delete(devices::revoke))
-        .route(routes::INVITES, post(invites::create))
+        .route(
+            routes::INVITES,
+            post(invites::create).route_layer(limits.invites()),
+        )
         .route(routes::TOWN, get(town::export).delete(town::erase))
         .route(routes::PUSH, post(sync::push))
         .route(routes::PULL, get(sync::pull))
-        .route(routes::OPERATOR_ENROL, post(operator::enrol))
+        .route(
+            routes::OPERATOR_ENROL,
+            post(operator::enrol).route_layer(limits.anonymous()),
+        )
         .route(routes::OPERATOR_ME, get(operator::me))
         .route(routes::OPERATOR_TOWNS, get(operator::towns))
         .route(routes::OPERATOR_TOWN, get(operator::town))
@@ -95,7 +121,21 @@ pub fn router(state: AppState) -> Router {
 /// Adds what every route shares. Separate from [`router`] so tests can mount extra endpoints
 /// behind exactly the production middleware.
 pub(crate) fn with_fallbacks_and_layers(api: Router<AppState>, state: AppState) -> Router {
-    let security = Arc::new(SecurityHeaders::new(state.app.script_hashes()));
+    let security = Arc::new(
+        SecurityHeaders::new(state.app.script_hashes())
+            .with_hsts(serves_https(state.public_url.as_deref())),
+    );
+    let settings = &state.limits.settings;
+    // Saturation answers at once (503, Retry-After) rather than queueing: a queue only makes
+    // every waiting phone time out. The timeout sits inside the cap, so it frees its slot.
+    let transport = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(transport_error))
+        .layer(LoadShedLayer::new())
+        // Global: `Router::layer` wraps each route separately, and the cap is the server's.
+        .layer(GlobalConcurrencyLimitLayer::new(
+            settings.max_concurrent_requests,
+        ))
+        .layer(TimeoutLayer::new(settings.request_timeout));
     api
         // Must come after the routes: it applies to the routes registered so far.
         .method_not_allowed_fallback(unmatched::method_not_allowed)
@@ -103,7 +143,9 @@ pub(crate) fn with_fallbacks_and_layers(api: Router<AppState>, state: AppState) 
         // Layers wrap what is above them; the last one added sees the request first.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(reject_oversized_body))
+        .layer(middleware::from_fn(reject_control_characters))
         .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(transport)
         .layer(
             TraceLayer::new_for_http()
                 // The path only: query strings may one day carry tokens.

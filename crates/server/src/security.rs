@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::header::{
-    CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
@@ -18,10 +19,15 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
+/// HSTS: a year, the usual value (and the minimum of browsers' preload lists). Subdomains are
+/// left out: the host's other sites under the same domain are not ours to constrain.
+pub const HSTS: &str = "max-age=31536000";
+
 /// The header set, built once at start (the CSP depends on the served `index.html`).
 #[derive(Debug, Clone)]
 pub struct SecurityHeaders {
     csp: HeaderValue,
+    hsts: bool,
 }
 
 impl SecurityHeaders {
@@ -30,7 +36,15 @@ impl SecurityHeaders {
         let csp = content_security_policy(script_hashes);
         // Hashes are base64 and the rest is ASCII, so the value is always a valid header.
         let csp = HeaderValue::from_str(&csp).expect("CSP is ASCII");
-        SecurityHeaders { csp }
+        SecurityHeaders { csp, hsts: false }
+    }
+
+    /// Adds `Strict-Transport-Security` when the server's public origin is HTTPS
+    /// ([`serves_https`]): browsers then never try plain HTTP again. Sent over plain HTTP too
+    /// (behind the TLS-terminating proxy the server only sees HTTP), browsers ignore it there.
+    pub fn with_hsts(mut self, hsts: bool) -> Self {
+        self.hsts = hsts;
+        self
     }
 
     fn apply(&self, response: &mut Response) {
@@ -47,7 +61,19 @@ impl SecurityHeaders {
             HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
         );
+        if self.hsts {
+            headers.insert(STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+        }
     }
+}
+
+/// Whether `--public-url` names an HTTPS origin.
+pub fn serves_https(public_url: Option<&str>) -> bool {
+    public_url.is_some_and(|url| {
+        url.trim()
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    })
 }
 
 /// Middleware adding [`SecurityHeaders`] to whatever the inner service answered, errors included.

@@ -188,6 +188,22 @@ fn help_documents_every_option_and_its_variable() {
         "AROBASE_HOST_CONTACT",
         "--publication-director",
         "AROBASE_PUBLICATION_DIRECTOR",
+        "--anonymous-per-minute",
+        "AROBASE_ANONYMOUS_PER_MINUTE",
+        "--anonymous-burst",
+        "AROBASE_ANONYMOUS_BURST",
+        "--invites-per-minute",
+        "AROBASE_INVITES_PER_MINUTE",
+        "--invites-burst",
+        "AROBASE_INVITES_BURST",
+        "--trust-forwarded-for",
+        "AROBASE_TRUST_FORWARDED_FOR",
+        "--header-read-timeout",
+        "AROBASE_HEADER_READ_TIMEOUT",
+        "--request-timeout",
+        "AROBASE_REQUEST_TIMEOUT",
+        "--max-concurrent-requests",
+        "AROBASE_MAX_CONCURRENT_REQUESTS",
     ] {
         assert!(help.contains(text), "--help lacks {text}:\n{help}");
     }

@@ -24,9 +24,4 @@ pub(crate) fn private_json(status: StatusCode, body: impl Serialize) -> Response
 }
 
 /// `text` cut to `max` characters, for quoting client input back in a message.
-pub(crate) fn shorten(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
-}
+pub(crate) use crate::error::shorten;

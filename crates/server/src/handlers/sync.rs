@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::private_json;
 use crate::auth::{revoked, Authenticated};
 use crate::clock::now_ms;
-use crate::error::ApiError;
+use crate::error::{ApiError, MAX_QUOTED_INPUT};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::storage::{NewOp, PushOutcome, Storage};
 use crate::AppState;
@@ -38,6 +38,8 @@ fn check_batch(ops: &[Operation], device_id: &str) -> Result<Vec<Operation>, Api
     for (index, op) in ops.iter().enumerate() {
         let id = super::shorten(&op.id, 40);
         op.validate(questionnaire).map_err(|err| {
+            // The fault quotes the operation's fields, which may be huge: an excerpt only.
+            let err = super::shorten(&err.to_string(), MAX_QUOTED_INPUT);
             ApiError::sync(
                 StatusCode::BAD_REQUEST,
                 "invalid_operation",

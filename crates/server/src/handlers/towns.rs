@@ -186,11 +186,10 @@ pub async fn join(
     }
 }
 
+/// Reads only: the app calls it at every start, and a read must not queue behind SQLite's one
+/// writer (nor fail when the database is read-only). `last_seen_ms` is set at enrolment and by
+/// every push (`Storage::push`).
 pub async fn me(State(state): State<AppState>, auth: Authenticated) -> Result<Response, ApiError> {
-    state
-        .storage
-        .touch_device(&auth.device_id, now_ms() as i64)
-        .await?;
     let town = state
         .storage
         .town(auth.town_id)

@@ -599,6 +599,37 @@ pub enum StorageError {
     Corrupt { what: String },
 }
 
+impl StorageError {
+    /// Whether the failure is a momentary saturation that the same request may overcome later:
+    /// no pooled connection free within the acquire timeout (a flood), SQLite's lock held past
+    /// the busy timeout (a backup), PostgreSQL's serialisation or lock failures, too many
+    /// connections. The API answers those 503 with `Retry-After` rather than 500.
+    pub fn is_transient(&self) -> bool {
+        let StorageError::Query { source, .. } = self else {
+            return false;
+        };
+        match source {
+            sqlx::Error::PoolTimedOut => true,
+            sqlx::Error::Database(err) => {
+                let code = err.code().unwrap_or_default();
+                if err
+                    .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .is_some()
+                {
+                    // serialization_failure, deadlock_detected, lock_not_available,
+                    // too_many_connections.
+                    matches!(code.as_ref(), "40001" | "40P01" | "55P03" | "53300")
+                } else {
+                    // SQLite result codes, extended ones included: BUSY (5), LOCKED (6).
+                    code.parse::<u32>()
+                        .is_ok_and(|code| matches!(code & 0xff, 5 | 6))
+                }
+            }
+            _ => false,
+        }
+    }
+}
+
 /// The configured database, whichever backend the URL named.
 #[derive(Debug, Clone)]
 pub enum Database {

@@ -229,16 +229,26 @@ fn split_base(base: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether a stored operation is the one `op` (from `device`, in `town_id`) describes: a retry.
-fn same_op(row: &DbRow, town_id: i64, op: &Operation) -> Result<bool, StorageError> {
+/// Whether a stored operation is the one `new` (from `device`, in `town_id`) describes: a retry.
+/// The clock counts: the same id with another clock is another operation (a conflict). A clamped
+/// clock is stored clamped, but its wall time as sent is kept (`sent_wall_ms`) and a clamp never
+/// changes the counter, so a retry of a clamped operation matches whenever it comes.
+fn same_op(row: &DbRow, town_id: i64, new: &NewOp) -> Result<bool, StorageError> {
+    let op = &new.op;
     Ok(get::<i64>(row, "town_id")? == town_id
         && get::<String>(row, "device_id")? == op.device
         && get::<String>(row, "campaign")? == op.campaign
         && get::<String>(row, "question")? == op.question
         && get::<Option<String>>(row, "option_id")? == op.option
         && get::<Option<String>>(row, "comment")? == op.comment
-        && get::<String>(row, "base")? == join_base(&op.base))
+        && get::<String>(row, "base")? == join_base(&op.base)
+        && get::<i64>(row, "sent_wall_ms")? == new.sent_wall_ms
+        && get::<i64>(row, "counter")? == i64::from(op.clock.counter))
 }
+
+/// The columns [`same_op`] compares.
+const SAME_OP_COLUMNS: &str =
+    "id, town_id, device_id, campaign, question, option_id, comment, base, sent_wall_ms, counter";
 
 async fn begin(pool: &sqlx::Pool<Db>) -> Result<Tx, StorageError> {
     pool.begin().await.map_err(failed("starting a transaction"))
@@ -1047,6 +1057,11 @@ impl Storage for Backend {
         now_ms: i64,
     ) -> Result<PushOutcome, StorageError> {
         let mut tx = begin(self.writer()).await?;
+        // Town first, then the device: the order of every transaction that takes both (removing
+        // a device does the same), so that on PostgreSQL a push racing a removal waits instead
+        // of deadlocking. It also serialises the town's pushes from here on (they would wait for
+        // the town's counter row below anyway).
+        lock_town(&mut tx, town_id).await?;
         let active = sqlx::query(
             "UPDATE devices SET last_seen_ms = $1 \
              WHERE id = $2 AND town_id = $3 AND revoked_ms IS NULL",
@@ -1065,10 +1080,8 @@ impl Storage for Backend {
         // Ids already stored: identical retries are acknowledged again, anything else refused.
         let mut stored = std::collections::HashSet::new();
         if !ops.is_empty() {
-            let mut select = QueryBuilder::<Db>::new(
-                "SELECT id, town_id, device_id, campaign, question, option_id, comment, base \
-                 FROM ops WHERE id IN (",
-            );
+            let mut select =
+                QueryBuilder::<Db>::new(format!("SELECT {SAME_OP_COLUMNS} FROM ops WHERE id IN ("));
             let mut ids = select.separated(", ");
             for new in ops {
                 ids.push_bind(new.op.id.clone());
@@ -1084,7 +1097,7 @@ impl Storage for Backend {
                 let Some(new) = ops.iter().find(|new| new.op.id == id) else {
                     continue;
                 };
-                if !same_op(row, town_id, &new.op)? {
+                if !same_op(row, town_id, new)? {
                     rollback(tx).await?;
                     return Ok(PushOutcome::IdConflict { id });
                 }
@@ -1144,15 +1157,12 @@ impl Storage for Backend {
         // racing itself is fine, anything else is a conflict. The numbers it took stay unused.
         if inserted.len() != fresh.len() {
             for new in fresh.iter().filter(|new| !inserted.contains(&new.op.id)) {
-                let row = sqlx::query(
-                    "SELECT id, town_id, device_id, campaign, question, option_id, comment, base \
-                     FROM ops WHERE id = $1",
-                )
+                let row = sqlx::query(&format!("SELECT {SAME_OP_COLUMNS} FROM ops WHERE id = $1"))
                 .bind(&new.op.id)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(failed("looking up an operation id"))?;
-                if !same_op(&row, town_id, &new.op)? {
+                if !same_op(&row, town_id, new)? {
                     rollback(tx).await?;
                     return Ok(PushOutcome::IdConflict {
                         id: new.op.id.clone(),

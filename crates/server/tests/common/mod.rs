@@ -296,6 +296,10 @@ impl TestServer {
             database_url: database_url.clone(),
             dist: dist_dir,
             communes,
+            // Tests enrol many phones from 127.0.0.1 at once; the rate limits have their own
+            // tests (tests/limits.rs), with their own settings.
+            anonymous_burst: 100_000,
+            invites_burst: 100_000,
             ..Config::default()
         };
         configure(&mut config);
