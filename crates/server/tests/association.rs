@@ -1318,3 +1318,34 @@ async fn a_postgres_database_from_before_operators_migrates_with_its_data() {
         .unwrap();
     storage.close().await;
 }
+
+/// Instances starting together on one PostgreSQL database make one first operator, not one each.
+#[tokio::test]
+async fn instances_starting_together_make_one_first_operator() {
+    let first = TestServer::start_backend(Backend::Postgres).await;
+    let url = first.database_url.clone();
+    let starts = (0..4).map(|_| {
+        let url = url.clone();
+        async move { TestServer::start_on(&url).await }
+    });
+    let servers = futures_join_all(starts).await;
+    assert_eq!(
+        count(&first, "SELECT COUNT(*) FROM operators WHERE bootstrap").await,
+        1
+    );
+    drop(servers);
+}
+
+/// `futures::future::join_all` without the dependency.
+async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut outputs = Vec::new();
+    for handle in handles {
+        outputs.push(handle.await.unwrap());
+    }
+    outputs
+}
