@@ -1051,6 +1051,18 @@ async fn every_operator_act_is_audited_and_paged(backend: Backend) {
     ] {
         assert!(names.contains(action), "{action} missing: {names:?}");
     }
+    let added: Vec<&str> = entries
+        .iter()
+        .filter(|entry| entry["action"] == "operator-added")
+        .map(|entry| entry["actor"].as_str().unwrap())
+        .collect();
+    // The server's own « Premier opérateur », then Claire by the command line.
+    assert_eq!(added, ["ligne de commande", "serveur"], "{entries:?}");
+    let enrolled = entries
+        .iter()
+        .find(|entry| entry["action"] == "operator-enrolled")
+        .unwrap();
+    assert_eq!(enrolled["actor"], "« Claire » (opérateur)");
     let ids: Vec<i64> = entries.iter().map(|e| e["id"].as_i64().unwrap()).collect();
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
     let verified = entries
