@@ -1051,6 +1051,18 @@ async fn every_operator_act_is_audited_and_paged(backend: Backend) {
     ] {
         assert!(names.contains(action), "{action} missing: {names:?}");
     }
+    let added: Vec<&str> = entries
+        .iter()
+        .filter(|entry| entry["action"] == "operator-added")
+        .map(|entry| entry["actor"].as_str().unwrap())
+        .collect();
+    // The server's own « Premier opérateur », then Claire by the command line.
+    assert_eq!(added, ["ligne de commande", "serveur"], "{entries:?}");
+    let enrolled = entries
+        .iter()
+        .find(|entry| entry["action"] == "operator-enrolled")
+        .unwrap();
+    assert_eq!(enrolled["actor"], "« Claire » (opérateur)");
     let ids: Vec<i64> = entries.iter().map(|e| e["id"].as_i64().unwrap()).collect();
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
     let verified = entries
@@ -1317,4 +1329,35 @@ async fn a_postgres_database_from_before_operators_migrates_with_its_data() {
         .await
         .unwrap();
     storage.close().await;
+}
+
+/// Instances starting together on one PostgreSQL database make one first operator, not one each.
+#[tokio::test]
+async fn instances_starting_together_make_one_first_operator() {
+    let first = TestServer::start_backend(Backend::Postgres).await;
+    let url = first.database_url.clone();
+    let starts = (0..4).map(|_| {
+        let url = url.clone();
+        async move { TestServer::start_on(&url).await }
+    });
+    let servers = futures_join_all(starts).await;
+    assert_eq!(
+        count(&first, "SELECT COUNT(*) FROM operators WHERE bootstrap").await,
+        1
+    );
+    drop(servers);
+}
+
+/// `futures::future::join_all` without the dependency.
+async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut outputs = Vec::new();
+    for handle in handles {
+        outputs.push(handle.await.unwrap());
+    }
+    outputs
 }

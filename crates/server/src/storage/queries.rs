@@ -1305,6 +1305,10 @@ impl Storage for Backend {
 
     async fn bootstrap_operator(&self, link: &NewEnrolmentLink) -> Result<bool, StorageError> {
         let mut tx = begin(self.writer()).await?;
+        sqlx::query(LOCK_BOOTSTRAP)
+            .execute(&mut *tx)
+            .await
+            .map_err(failed("serialising the first operator"))?;
         let enrolled: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM operators o WHERE o.removed_ms IS NULL AND EXISTS \
              (SELECT 1 FROM operator_tokens k WHERE k.operator_id = o.id \
