@@ -41,10 +41,11 @@ pub fn Baseline() -> impl IntoView {
             format!("{met} / {total} {}", i18n.t().baseline_met_count)
         })
     };
+    // On paper the report keeps to one A4 page: the heading and the count only.
     view! {
         <section aria-labelledby="socle" data-testid="baseline">
             <h2 id="socle">{move || i18n.t().baseline_title}</h2>
-            <p>{move || i18n.t().baseline_intro}</p>
+            <p class="no-print">{move || i18n.t().baseline_intro}</p>
             <p class="baseline-summary" data-testid="baseline-summary"><strong>{counts}</strong></p>
             <details class="explain no-print">
                 <summary>{move || i18n.t().baseline_open}</summary>
