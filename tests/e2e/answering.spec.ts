@@ -137,4 +137,16 @@ test.describe('answering on a phone', () => {
     );
     expect(backups).toEqual(['{"schema":2,"answers":{"tronqu']);
   });
+
+  test('the glossary is one tap away, the terms of the question first', async ({ page, request }) => {
+    const themes = await loadQuestionnaire(request);
+    const question = themes.flatMap((t) => t.questions).find((q) => q.id === 'demat-urbanisme')!;
+    const screen = new QuestionScreen(page);
+    await screen.open(question);
+    const glossary = page.getByTestId('glossary');
+    await glossary.getByText('Glossaire des termes techniques').click();
+    await expect(glossary.locator('dt').first()).toHaveText("PLAT'AU");
+    await expect(glossary.locator('dd').first()).toContainText('Plateforme de l');
+    await expect(glossary.locator('dt')).toHaveCount(18);
+  });
 });

@@ -136,6 +136,43 @@ test.describe('results', () => {
     await expect(page.getByText('Des réponses ont changé depuis')).toBeVisible();
     await expect(page.getByRole('checkbox', { name: /Partager cette campagne/ })).not.toBeChecked();
   });
+
+  test('the Socle réglementaire and the territory context sit apart from the @ level', async ({ page, request }) => {
+    const { version } = await fixedAnswers(request);
+    const answers = {
+      'secu-dpo-designation': { option: 'duty-yes', updated_ms: 1 },
+      'demat-publication-actes': { option: 'duty-no', updated_ms: 1 },
+      'comm-fibre': { option: 'fibre-plus-95', updated_ms: 1 },
+      'secu-mfa': { option: 'stage-2', updated_ms: 1 },
+    };
+    await seed(page, '2026', answers, version);
+    await new ResultsScreen(page).open();
+    // Duties and context do not count: the level is the one of « secu-mfa » alone.
+    const expected = domainScores(answers);
+    await expect(page.getByTestId('level')).toContainText(`${expected.level.at} @`);
+
+    const baseline = page.getByTestId('baseline');
+    await expect(baseline.getByRole('heading', { name: 'Socle réglementaire' })).toBeVisible();
+    await expect(page.getByTestId('baseline-summary')).toContainText('1 / ');
+    await baseline.getByText('Voir chaque obligation').click();
+    const item = (id: string) => baseline.locator(`[data-question="${id}"]`);
+    await expect(item('secu-dpo-designation')).toContainText('En règle');
+    await expect(item('secu-dpo-designation')).toContainText('RGPD, art. 37');
+    // Not enrolled: the population is unknown, so the threshold is shown…
+    await expect(item('demat-publication-actes')).toContainText("s'applique à partir de 3\u202F500 habitants");
+    // …until the user types it.
+    await page.getByLabel("Nombre d'habitants de la commune (population municipale)").fill('2000');
+    await expect(item('demat-publication-actes')).toContainText("Non applicable");
+    await page.getByLabel("Nombre d'habitants de la commune (population municipale)").fill('12000');
+    await expect(item('demat-publication-actes')).toContainText('Pas en règle');
+
+    const context = page.getByTestId('territory-context');
+    await context.getByText('Voir la couverture par les réseaux').click();
+    await expect(context).toContainText('Plus de 95\u00a0%');
+
+    await page.getByTestId('level-bands').getByText('Comprendre le niveau @').click();
+    await expect(page.getByTestId('level-next')).toContainText('Points à gagner pour atteindre 2 @');
+  });
 });
 
 /** RFC 4180 with `;`: quotes, doubled quotes and line breaks inside quotes. */

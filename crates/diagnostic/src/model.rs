@@ -224,8 +224,8 @@ pub struct Recommendation {
 /// One question of the questionnaire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Question {
-    /// Stable kebab-case id, prefixed by its theme's prefix (e.g. `demat-chorus-pro`). Answers are
-    /// stored under it, so it changes only through the migration map.
+    /// Stable kebab-case id, prefixed by its theme's prefix (e.g. `demat-factures-chorus`).
+    /// Answers are stored under it, so it changes only through the migration map.
     pub id: String,
     /// The question as asked.
     pub text: Localized,

@@ -41,16 +41,17 @@ pub fn Baseline() -> impl IntoView {
             format!("{met} / {total} {}", i18n.t().baseline_met_count)
         })
     };
+    // On paper the report keeps to one A4 page: the heading and the count only.
     view! {
         <section aria-labelledby="socle" data-testid="baseline">
             <h2 id="socle">{move || i18n.t().baseline_title}</h2>
-            <p>{move || i18n.t().baseline_intro}</p>
+            <p class="no-print">{move || i18n.t().baseline_intro}</p>
             <p class="baseline-summary" data-testid="baseline-summary"><strong>{counts}</strong></p>
             <details class="explain no-print">
                 <summary>{move || i18n.t().baseline_open}</summary>
                 {move || match enrolled_population() {
                     Some(p) => view! {
-                        <p class="hint" data-testid="baseline-population">{format!("{} {p} {}", i18n.t().baseline_population_known, i18n.t().inhabitants)}</p>
+                        <p class="hint" data-testid="baseline-population">{format!("{} {} {}", i18n.t().baseline_population_known, grouped(p), i18n.t().inhabitants)}</p>
                     }.into_any(),
                     None => view! {
                         <div class="field">
@@ -73,6 +74,20 @@ pub fn Baseline() -> impl IntoView {
             </details>
         </section>
     }
+}
+
+/// « 3 500 »: groups of three digits with a narrow no-break space, as French writes numbers
+/// (English readers take it as well).
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('\u{202F}');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[component]

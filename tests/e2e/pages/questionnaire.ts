@@ -4,8 +4,8 @@ export interface QuestionRef {
   theme: string;
   id: string;
   text: string;
-  /** French labels of the answer options, in order (the last two are always « Ne sait pas »
-   * and « Non concerné »). */
+  /** French labels of the answer options, in order (ending with « Ne sait pas » and « Non
+   * concerné », except on legal duties that bind every commune, which end with « Ne sait pas »). */
   options: string[];
 }
 
