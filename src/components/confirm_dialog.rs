@@ -1,7 +1,7 @@
 use leptos::html;
 use leptos::prelude::*;
 
-/// A confirmation in a modal `<dialog>`: the browser moves focus into it, keeps it there, closes
+/// A confirmation in a modal `<dialog>`: the browser moves focus into it (onto « Annuler »), keeps it there, closes
 /// it on Escape and gives focus back afterwards; screen readers announce it by its title and
 /// explanation. `open` shows and hides it; `on_confirm` runs on the confirming button, which
 /// `ready` may keep disabled (until a name is typed…). `children` go between the explanation and
@@ -18,8 +18,8 @@ pub fn ConfirmDialog(
     on_confirm: Callback<()>,
     #[prop(optional, into)] ready: Option<Signal<bool>>,
     /// Whether confirming is dangerous (a red button).
-    #[prop(optional)]
-    danger: bool,
+    #[prop(optional, into)]
+    danger: Signal<bool>,
     #[prop(optional)] children: Option<ChildrenFn>,
 ) -> impl IntoView {
     let dialog = NodeRef::<html::Dialog>::new();
@@ -37,10 +37,12 @@ pub fn ConfirmDialog(
     let explain_id = format!("{id}-explication");
     let (labelled_by, described_by) = (title_id.clone(), explain_id.clone());
     let ready = move || ready.is_none_or(|r| r.get());
-    let class = if danger {
-        "button button-danger"
-    } else {
-        "button button-primary"
+    let class = move || {
+        if danger.get() {
+            "button button-danger"
+        } else {
+            "button button-primary"
+        }
     };
     view! {
         <dialog node_ref=dialog class="confirm-dialog" aria-labelledby=labelled_by aria-describedby=described_by
@@ -53,7 +55,8 @@ pub fn ConfirmDialog(
                     on:click=move |_| { open.set(false); on_confirm.run(()); }>
                     {move || confirm.get()}
                 </button>
-                <button type="button" class="button" on:click=move |_| open.set(false)>{move || cancel.get()}</button>
+                // The safe choice takes the focus when the dialog opens.
+                <button type="button" class="button" autofocus=true on:click=move |_| open.set(false)>{move || cancel.get()}</button>
             </div>
         </dialog>
     }

@@ -81,7 +81,10 @@ pub fn ConsolePage() -> impl IntoView {
     view! {
         <PageHeading title=Signal::derive(move || texts().title.to_string())/>
         {move || match operator.get() {
-            Some(settings) => view! { <ConsoleBody settings=settings lost=lost/> }.into_any(),
+            Some(settings) => view! {
+                <ConsoleBody settings=settings lost=lost
+                    sign_out=Callback::new(move |()| { store.forget_operator(); operator.set(None); })/>
+            }.into_any(),
             None => view! {
                 <div class="card" data-testid="console-closed">
                     {move || if lost.get() {
@@ -106,7 +109,11 @@ enum Section {
 }
 
 #[component]
-fn ConsoleBody(settings: OperatorSettings, lost: RwSignal<bool>) -> impl IntoView {
+fn ConsoleBody(
+    settings: OperatorSettings,
+    lost: RwSignal<bool>,
+    sign_out: Callback<()>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let console = Console {
         token: StoredValue::new(settings.token.clone()),
@@ -135,7 +142,7 @@ fn ConsoleBody(settings: OperatorSettings, lost: RwSignal<bool>) -> impl IntoVie
         <p>{move || texts().intro}</p>
         <p class="hint">{move || texts().signed_in_as} " " <strong>{settings.operator.name.clone()}</strong>
             " (" {settings.device_name.clone()} ") "
-            <button type="button" class="button" on:click=move |_| lost.set(true)>{move || texts().sign_out}</button>
+            <button type="button" class="button" on:click=move |_| sign_out.run(())>{move || texts().sign_out}</button>
         </p>
         <nav aria-label=move || texts().sections class="console-nav">
             <ul>
@@ -296,17 +303,12 @@ fn ActionDialog() -> impl IntoView {
         })
     });
     view! {
-        {move || {
-            let danger = danger.get();
-            view! {
-                <ConfirmDialog open=open id="console-action".to_string()
-                    title=Signal::derive(move || words(|w| w.0))
-                    explain=Signal::derive(move || words(|w| w.1))
-                    confirm=Signal::derive(move || words(|w| w.2))
-                    cancel=Signal::derive(move || texts().cancel.to_string())
-                    on_confirm=confirm danger=danger/>
-            }
-        }}
+        <ConfirmDialog open=open id="console-action".to_string()
+            title=Signal::derive(move || words(|w| w.0))
+            explain=Signal::derive(move || words(|w| w.1))
+            confirm=Signal::derive(move || words(|w| w.2))
+            cancel=Signal::derive(move || texts().cancel.to_string())
+            on_confirm=confirm danger=danger/>
     }
 }
 
