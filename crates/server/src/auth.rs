@@ -11,6 +11,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
 use base64::Engine as _;
+use diagnostic::association::{codes, RequestStatus, TownStatus, OPERATOR_TOKEN_PREFIX};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -53,10 +54,29 @@ pub fn new_token() -> Result<(String, String), ApiError> {
     Ok((token, hash))
 }
 
-/// Whether `token` has the shape of a token (checked before any database lookup).
+/// Whether `token` has the shape of a device token (checked before any database lookup).
 pub fn is_token_shaped(token: &str) -> bool {
+    is_shaped(token, TOKEN_PREFIX)
+}
+
+/// A fresh operator token (`arobase_op_…`) and its hash.
+pub fn new_operator_token() -> Result<(String, String), ApiError> {
+    let token = format!("{OPERATOR_TOKEN_PREFIX}{}", new_secret()?);
+    let hash = sha256_hex(&token);
+    Ok((token, hash))
+}
+
+/// Whether `token` has the shape of an operator token. A device token never has it, nor does an
+/// operator token have a device token's: each is refused by the other's extractor before any
+/// lookup, and they live in separate tables anyway.
+pub fn is_operator_token_shaped(token: &str) -> bool {
+    is_shaped(token, OPERATOR_TOKEN_PREFIX)
+}
+
+fn is_shaped(token: &str, prefix: &str) -> bool {
     token
-        .strip_prefix(TOKEN_PREFIX)
+        .strip_prefix(prefix)
+        .filter(|secret| secret.len() == 43)
         .and_then(|secret| BASE64URL.decode(secret).ok())
         .is_some_and(|bytes| bytes.len() == SECRET_BYTES)
 }
@@ -77,11 +97,15 @@ pub fn new_device_id() -> Result<String, ApiError> {
     ))
 }
 
-/// The device a request comes from, authenticated by its bearer token and not removed.
+/// The device a request comes from, authenticated by its bearer token, not removed, of a town
+/// that is not rejected.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub device_id: String,
     pub town_id: i64,
+    pub name: String,
+    /// One of the town's administrators.
+    pub admin: bool,
 }
 
 pub fn unauthenticated(message: &str) -> ApiError {
@@ -97,47 +121,129 @@ pub fn revoked() -> ApiError {
     )
 }
 
+/// The bearer token of the request; `Err` carries the reason, for the caller's 401.
+pub fn bearer(parts: &Parts) -> Result<&str, &'static str> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or("Jeton manquant : envoyez l'en-tête `Authorization: Bearer <jeton>`.")?
+        .to_str()
+        .map_err(|_| "En-tête Authorization illisible.")?;
+    header
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or("L'en-tête Authorization doit être de la forme `Bearer <jeton>`.")
+}
+
+pub fn unknown_device_token() -> ApiError {
+    unauthenticated(
+        "Jeton d'appareil inconnu : cet appareil doit rejoindre l'espace de sa commune \
+         (création ou invitation).",
+    )
+}
+
+pub fn town_rejected() -> ApiError {
+    ApiError::sync(
+        StatusCode::FORBIDDEN,
+        codes::TOWN_REJECTED,
+        "L'association qui héberge Arobase a constaté que cet espace n'était pas celui de la \
+         commune : il est fermé. Si c'est une erreur, contactez-la.",
+    )
+}
+
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| {
-                unauthenticated(
-                    "Jeton d'appareil manquant : envoyez l'en-tête `Authorization: Bearer <jeton>`.",
-                )
-            })?
-            .to_str()
-            .map_err(|_| unauthenticated("En-tête Authorization illisible."))?;
-        let token = header
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .ok_or_else(|| {
-                unauthenticated("L'en-tête Authorization doit être de la forme `Bearer <jeton>`.")
-            })?;
-        let unknown = || {
-            unauthenticated(
-                "Jeton d'appareil inconnu : cet appareil doit rejoindre l'espace de sa commune \
-                 (création ou invitation).",
-            )
-        };
+        let token = bearer(parts).map_err(unauthenticated)?;
         if !is_token_shaped(token) {
-            return Err(unknown());
+            return Err(unknown_device_token());
         }
-        let device = state
-            .storage
-            .authenticate(&sha256_hex(token))
-            .await?
-            .ok_or_else(unknown)?;
+        let hash = sha256_hex(token);
+        let Some(device) = state.storage.authenticate(&hash).await? else {
+            // Perhaps an access request's token, whose device exists only once let in.
+            return Err(match state.storage.access_request_by_token(&hash).await? {
+                Some(request) if request.status == RequestStatus::Pending => ApiError::sync(
+                    StatusCode::FORBIDDEN,
+                    codes::ACCESS_PENDING,
+                    "Votre demande d'accès à l'espace de la commune attend la décision de \
+                         l'association qui héberge Arobase.",
+                ),
+                Some(request) if request.status == RequestStatus::Refused => ApiError::sync(
+                    StatusCode::FORBIDDEN,
+                    codes::ACCESS_REFUSED,
+                    "Votre demande d'accès à l'espace de la commune a été refusée.",
+                ),
+                _ => unknown_device_token(),
+            });
+        };
         if device.revoked_ms.is_some() {
             return Err(revoked());
+        }
+        if device.town_status == TownStatus::Rejected {
+            return Err(town_rejected());
         }
         Ok(Authenticated {
             device_id: device.id,
             town_id: device.town_id,
+            name: device.name,
+            admin: device.admin,
+        })
+    }
+}
+
+/// The operator a request comes from, by the browser token of `/api/operator/…` routes.
+#[derive(Debug, Clone)]
+pub struct OperatorAuthenticated {
+    pub id: i64,
+    pub name: String,
+}
+
+impl OperatorAuthenticated {
+    /// How the audit log names them.
+    pub fn actor(&self) -> crate::storage::Actor {
+        crate::storage::Actor::operator(self.id, &self.name)
+    }
+}
+
+fn operator_unauthenticated(message: &str) -> ApiError {
+    ApiError::sync(
+        StatusCode::UNAUTHORIZED,
+        codes::OPERATOR_UNAUTHENTICATED,
+        message,
+    )
+}
+
+impl FromRequestParts<AppState> for OperatorAuthenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts).map_err(operator_unauthenticated)?;
+        let unknown = || {
+            operator_unauthenticated(
+                "Jeton d'opérateur inconnu : inscrivez ce navigateur avec le lien donné par \
+                 `arobase-server operator add`.",
+            )
+        };
+        if !is_operator_token_shaped(token) {
+            return Err(unknown());
+        }
+        let operator = state
+            .storage
+            .authenticate_operator(&sha256_hex(token))
+            .await?
+            .ok_or_else(unknown)?;
+        if operator.removed {
+            return Err(ApiError::sync(
+                StatusCode::UNAUTHORIZED,
+                codes::OPERATOR_REMOVED,
+                "Cet opérateur a été retiré : ce navigateur n'a plus accès à la console.",
+            ));
+        }
+        Ok(OperatorAuthenticated {
+            id: operator.id,
+            name: operator.name,
         })
     }
 }
@@ -157,6 +263,16 @@ mod tests {
         assert_ne!(new_token().unwrap().0, token);
         assert!(!is_token_shaped("arobase_short"));
         assert!(!is_token_shaped(&token[TOKEN_PREFIX.len()..]));
+    }
+
+    #[test]
+    fn operator_and_device_tokens_never_pass_for_each_other() {
+        let (operator, _) = new_operator_token().unwrap();
+        let (device, _) = new_token().unwrap();
+        assert!(operator.starts_with(OPERATOR_TOKEN_PREFIX));
+        assert!(is_operator_token_shaped(&operator));
+        assert!(!is_token_shaped(&operator));
+        assert!(!is_operator_token_shaped(&device));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use diagnostic::association::TownSpaces;
 
 /// Largest request body accepted, in bytes. API payloads (a town's answers) are a few kilobytes;
 /// the limit only stops a client from making the server buffer arbitrary amounts of data.
@@ -18,6 +19,10 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/arobase.sqlite";
 pub const DEFAULT_DIST: &str = "dist";
 pub const DEFAULT_COMMUNES: &str = crate::communes::DEFAULT_DIR;
+/// About 18 months: devices unseen this long are removed.
+pub const DEFAULT_DEVICE_RETENTION_DAYS: u32 = 548;
+/// How long a rejected space's data is kept before it is purged.
+pub const DEFAULT_REJECTED_RETENTION_DAYS: u32 = 30;
 
 #[derive(Debug, Clone, PartialEq, Eq, Parser)]
 #[command(
@@ -33,7 +38,7 @@ pub const DEFAULT_COMMUNES: &str = crate::communes::DEFAULT_DIR;
 pub struct Config {
     /// Address and port to listen on. Use 0.0.0.0:8080 to accept connections from other machines
     /// (normally from a reverse proxy that terminates HTTPS).
-    #[arg(long, env = "AROBASE_LISTEN", default_value = DEFAULT_LISTEN, value_name = "HOST:PORT")]
+    #[arg(long, env = "AROBASE_LISTEN", default_value = DEFAULT_LISTEN, value_name = "HOST:PORT", global = true)]
     pub listen: String,
 
     /// Database URL. sqlite://path/to/file.sqlite (relative to the working directory; the file and
@@ -69,6 +74,39 @@ pub struct Config {
     #[arg(long, env = "AROBASE_PUBLIC_URL", value_name = "URL", global = true)]
     pub public_url: Option<String>,
 
+    /// How new town spaces are treated: `approval` (an association hosting many towns: a new
+    /// space is pending until an operator verifies it, and a second claim for a commune becomes
+    /// an access request) or `open` (a commune hosting its own server: spaces are verified at
+    /// creation, a second claim is refused).
+    #[arg(long, env = "AROBASE_TOWN_SPACES", default_value = "approval", value_parser = parse_town_spaces, value_name = "MODE")]
+    pub town_spaces: TownSpaces,
+
+    /// Devices unseen for this many days are removed (their answers stay).
+    #[arg(long, env = "AROBASE_DEVICE_RETENTION_DAYS", default_value_t = DEFAULT_DEVICE_RETENTION_DAYS, value_parser = clap::value_parser!(u32).range(1..), value_name = "DAYS")]
+    pub device_retention_days: u32,
+
+    /// A rejected space's data is purged this many days after its rejection.
+    #[arg(long, env = "AROBASE_REJECTED_RETENTION_DAYS", default_value_t = DEFAULT_REJECTED_RETENTION_DAYS, value_parser = clap::value_parser!(u32).range(1..), value_name = "DAYS")]
+    pub rejected_retention_days: u32,
+
+    /// The host's name, for the privacy and legal notices (« Association des petites villes de
+    /// France »).
+    #[arg(long, env = "AROBASE_HOST_NAME", value_name = "TEXT")]
+    pub host_name: Option<String>,
+
+    /// The host's postal address, for the legal notice.
+    #[arg(long, env = "AROBASE_HOST_ADDRESS", value_name = "TEXT")]
+    pub host_address: Option<String>,
+
+    /// Where people write to exercise their rights or report an accessibility problem (an
+    /// e-mail address).
+    #[arg(long, env = "AROBASE_HOST_CONTACT", value_name = "TEXT")]
+    pub host_contact: Option<String>,
+
+    /// The publication director named in the legal notice.
+    #[arg(long, env = "AROBASE_PUBLICATION_DIRECTOR", value_name = "TEXT")]
+    pub publication_director: Option<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -77,6 +115,68 @@ pub struct Config {
 pub enum Command {
     /// Imports (inserts or updates) the commune list into the database, then exits.
     ImportCommunes,
+    /// Manages the operators (people of the hosting association), then exits.
+    Operator {
+        #[command(subcommand)]
+        action: OperatorCommand,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum OperatorCommand {
+    /// Adds an operator and prints their one-time enrolment link (valid 7 days) on stdout.
+    Add {
+        /// Their name, as the audit log shows it.
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Lists the operators: id, name, e-mail, state (tab-separated).
+    List,
+    /// Removes an operator: their browsers are signed out, their links stop working.
+    Remove {
+        #[arg(long)]
+        id: i64,
+    },
+}
+
+fn parse_town_spaces(text: &str) -> Result<TownSpaces, String> {
+    [TownSpaces::Approval, TownSpaces::Open]
+        .into_iter()
+        .find(|mode| mode.as_str() == text)
+        .ok_or_else(|| format!("`{text}` is not a mode: use `approval` or `open`"))
+}
+
+impl Config {
+    /// What `GET /api/host` says, from the flags.
+    pub fn host_info(&self) -> diagnostic::association::HostInfo {
+        let text = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+                .map(str::to_string)
+        };
+        diagnostic::association::HostInfo {
+            name: text(&self.host_name),
+            address: text(&self.host_address),
+            contact: text(&self.host_contact),
+            publication_director: text(&self.publication_director),
+            town_spaces: self.town_spaces,
+            device_retention_days: self.device_retention_days,
+            rejected_retention_days: self.rejected_retention_days,
+        }
+    }
+
+    /// The origin of links printed on the command line: `--public-url`, else the listen
+    /// address.
+    pub fn command_line_origin(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.listen),
+        }
+    }
 }
 
 impl Default for Config {
@@ -89,6 +189,13 @@ impl Default for Config {
             log_format: LogFormat::Pretty,
             communes: PathBuf::from(DEFAULT_COMMUNES),
             public_url: None,
+            town_spaces: TownSpaces::Approval,
+            device_retention_days: DEFAULT_DEVICE_RETENTION_DAYS,
+            rejected_retention_days: DEFAULT_REJECTED_RETENTION_DAYS,
+            host_name: None,
+            host_address: None,
+            host_contact: None,
+            publication_director: None,
             command: None,
         }
     }
@@ -128,6 +235,46 @@ mod tests {
         assert_eq!(config.database_url, "sqlite:///var/lib/arobase/db.sqlite");
         assert_eq!(config.dist, PathBuf::from("/srv/arobase/dist"));
         assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn association_flags_parse() {
+        let config = Config::try_parse_from(["arobase-server"]).unwrap();
+        assert_eq!(config.town_spaces, TownSpaces::Approval);
+        assert_eq!(config.device_retention_days, 548);
+        assert_eq!(config.rejected_retention_days, 30);
+        let config = Config::try_parse_from([
+            "arobase-server",
+            "--town-spaces",
+            "open",
+            "--device-retention-days",
+            "90",
+            "--host-name",
+            "APVF",
+            "operator",
+            "add",
+            "--name",
+            "Claire",
+        ])
+        .unwrap();
+        assert_eq!(config.town_spaces, TownSpaces::Open);
+        assert_eq!(config.device_retention_days, 90);
+        assert_eq!(config.host_info().name.as_deref(), Some("APVF"));
+        assert_eq!(
+            config.command,
+            Some(Command::Operator {
+                action: OperatorCommand::Add {
+                    name: "Claire".into(),
+                    email: None
+                }
+            })
+        );
+        for bad in [
+            ["--town-spaces", "closed"],
+            ["--device-retention-days", "0"],
+        ] {
+            assert!(Config::try_parse_from(["arobase-server", bad[0], bad[1]]).is_err());
+        }
     }
 
     #[test]

@@ -177,6 +177,9 @@ pub enum ServerError {
 
     #[error("the HTTP server task panicked")]
     Panicked,
+
+    #[error("cannot prepare the first operator's link: {0}")]
+    Operators(String),
 }
 
 #[cfg(test)]

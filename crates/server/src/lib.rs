@@ -22,6 +22,8 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod invite;
+pub mod operators;
+pub mod retention;
 pub mod router;
 pub mod security;
 pub mod storage;
@@ -31,6 +33,7 @@ use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use diagnostic::association::HostInfo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -51,6 +54,8 @@ pub struct AppState {
     pub clock: Arc<ServerClock>,
     /// `--public-url`, for invitation links.
     pub public_url: Option<String>,
+    /// The host's notices, the town-spaces mode and the retention periods (`GET /api/host`).
+    pub host: Arc<HostInfo>,
 }
 
 impl AppState {
@@ -60,7 +65,13 @@ impl AppState {
             app: Arc::new(app),
             clock: Arc::new(ServerClock::default()),
             public_url: None,
+            host: Arc::new(HostInfo::default()),
         }
+    }
+
+    pub fn with_host(mut self, host: HostInfo) -> Self {
+        self.host = Arc::new(host);
+        self
     }
 
     pub fn with_public_url(mut self, public_url: Option<String>) -> Self {
@@ -121,10 +132,26 @@ impl Server {
                 "app not built: serving the API only, app pages answer 503 (run `make build`)"
             );
         }
-        let state = AppState::new(storage.clone(), app).with_public_url(config.public_url.clone());
+        // While nobody has enrolled as an operator, each start prints a fresh link for the first.
+        let origin = match &config.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!("http://{addr}"),
+        };
+        let first_operator_link = operators::bootstrap(&storage, &origin)
+            .await
+            .map_err(|err| match err {
+                operators::OperatorError::Storage(err) => ServerError::Storage(err),
+                other => ServerError::Operators(other.to_string()),
+            })?;
+
+        let host = config.host_info();
+        let state = AppState::new(storage.clone(), app)
+            .with_public_url(config.public_url.clone())
+            .with_host(host.clone());
         let router = router::router(state);
 
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let retention = retention::spawn(storage.clone(), host, shutdown_rx.clone());
         let task = tokio::spawn(serve(listener, router, shutdown_rx, storage.clone()));
         tracing::info!(%addr, database = storage.backend(), "server started");
         Ok((
@@ -133,7 +160,9 @@ impl Server {
                 addr,
                 shutdown,
                 task,
+                retention,
                 storage,
+                first_operator_link,
             },
         ))
     }
@@ -147,12 +176,21 @@ pub struct ServerHandle {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<Result<(), ServerError>>,
+    /// The retention task ([`retention`]); it stops with the server.
+    retention: JoinHandle<()>,
     storage: Database,
+    first_operator_link: Option<String>,
 }
 
 impl ServerHandle {
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The one-time enrolment link of the first operator, made at start when nobody has enrolled
+    /// (`main` prints it after the listening address).
+    pub fn first_operator_link(&self) -> Option<&str> {
+        self.first_operator_link.as_deref()
     }
 
     /// The server's database (tests read pragmas through it; ops tooling may too).
@@ -169,7 +207,14 @@ impl ServerHandle {
     /// Shuts down gracefully and waits until the server has stopped and the pool is closed.
     pub async fn shutdown(self) -> Result<(), ServerError> {
         self.trigger_shutdown();
-        let ServerHandle { task, shutdown, .. } = self;
+        let ServerHandle {
+            task,
+            shutdown,
+            retention,
+            ..
+        } = self;
+        // A pass in progress is one transaction per town: dropping it rolls the current one back.
+        retention.abort();
         let result = task.await;
         drop(shutdown);
         result.map_err(|_| ServerError::Panicked)?

@@ -4,16 +4,20 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use server::config::Command;
+use server::config::{Command, OperatorCommand};
 use server::storage::Storage;
-use server::{communes, error_chain, shutdown_signal, telemetry, Config, Database, Server};
+use server::{
+    communes, error_chain, operators, shutdown_signal, telemetry, Config, Database, Server,
+};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
     telemetry::init(config.log_format);
-    if config.command == Some(Command::ImportCommunes) {
-        return import_communes(&config).await;
+    match &config.command {
+        Some(Command::ImportCommunes) => return import_communes(&config).await,
+        Some(Command::Operator { action }) => return operator(&config, action).await,
+        None => {}
     }
     let (addr, handle) = match Server::bind(&config).await {
         Ok(started) => started,
@@ -24,6 +28,14 @@ async fn main() -> ExitCode {
     };
     // On stdout, apart from the logs (stderr), so scripts can read the address.
     println!("Arobase listening on http://{addr}");
+    // Second, never first: scripts read the address from the first line.
+    if let Some(link) = handle.first_operator_link() {
+        println!("Premier opérateur : {link}");
+        tracing::warn!(
+            "no operator yet: open the « Premier opérateur » link printed on stdout in a browser \
+             to enrol the first one (it works once; each start prints a new one until then)"
+        );
+    }
     match handle.run_until(shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -51,6 +63,57 @@ async fn import_communes(config: &Config) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+        Err(err) => {
+            eprintln!("arobase-server: error: {}", error_chain(&err));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `operator add|list|remove`: stdout carries only what scripts read (the link, the list), the
+/// rest goes to stderr.
+async fn operator(config: &Config, action: &OperatorCommand) -> ExitCode {
+    let storage = match Database::connect(&config.database_url).await {
+        Ok(storage) => storage,
+        Err(err) => {
+            eprintln!("arobase-server: error: {}", error_chain(&err));
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match action {
+        OperatorCommand::Add { name, email } => operators::add(
+            &storage,
+            name,
+            email.as_deref(),
+            &config.command_line_origin(),
+        )
+        .await
+        .map(|(operator, url)| {
+            eprintln!(
+                "Operator n° {} « {} » added. Their one-time enrolment link (valid 7 \
+                         days), to open in their browser:",
+                operator.id, operator.name
+            );
+            println!("{url}");
+        }),
+        OperatorCommand::List => operators::list(&storage).await.map(|lines| {
+            if lines.is_empty() {
+                eprintln!("No operator yet.");
+            }
+            for line in lines {
+                println!("{line}");
+            }
+        }),
+        OperatorCommand::Remove { id } => operators::remove(&storage, *id).await.map(|operator| {
+            eprintln!(
+                "Operator n° {} « {} » removed: their browsers no longer reach the console.",
+                operator.id, operator.name
+            );
+        }),
+    };
+    storage.close().await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("arobase-server: error: {}", error_chain(&err));
             ExitCode::FAILURE

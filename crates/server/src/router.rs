@@ -1,23 +1,39 @@
 //! Every route of the server, and the middleware around all of them.
 //!
-//! | method   | path                  | handler                                   | auth   |
-//! |----------|-----------------------|-------------------------------------------|--------|
-//! | GET/HEAD | `/api/health`         | [`health::health`]                        |        |
-//! | GET/HEAD | `/api/questionnaire`  | [`questionnaire::questionnaire`]          |        |
-//! | GET/HEAD | `/api/communes?q=`    | [`communes::search`]                      |        |
-//! | POST     | `/api/towns`          | [`towns::create`] (first device of a town)|        |
-//! | POST     | `/api/join`           | [`towns::join`] (by invitation)           |        |
-//! | GET/HEAD | `/api/me`             | [`towns::me`]                             | token  |
-//! | GET/HEAD | `/api/devices`        | [`devices::list`]                         | token  |
-//! | DELETE   | `/api/devices/{id}`   | [`devices::revoke`]                       | token  |
-//! | POST     | `/api/invites`        | [`invites::create`]                       | token  |
-//! | POST     | `/api/sync/push`      | [`sync::push`]                            | token  |
-//! | GET/HEAD | `/api/sync/pull`      | [`sync::pull`]                            | token  |
-//! | any      | other `/api/...`      | [`unmatched::api_not_found`] (JSON 404)   |        |
-//! | GET/HEAD | any other path        | [`app::serve`] (the file, else `index.html`) |     |
+//! | method   | path                                   | handler                               | auth     |
+//! |----------|----------------------------------------|---------------------------------------|----------|
+//! | GET/HEAD | `/api/health`                          | [`health::health`]                    |          |
+//! | GET/HEAD | `/api/questionnaire`                   | [`questionnaire::questionnaire`]      |          |
+//! | GET/HEAD | `/api/communes?q=`                     | [`communes::search`]                  |          |
+//! | GET/HEAD | `/api/host`                            | [`town::host`]                        |          |
+//! | POST     | `/api/towns`                           | [`towns::create`] (or access request) |          |
+//! | POST     | `/api/join`                            | [`towns::join`] (by invitation)       |          |
+//! | GET/HEAD | `/api/me`                              | [`towns::me`]                         | token    |
+//! | GET/HEAD | `/api/access-request`                  | [`town::access_request`]              | request  |
+//! | GET/HEAD | `/api/devices`                         | [`devices::list`]                     | token    |
+//! | DELETE   | `/api/devices/{id}`                    | [`devices::revoke`]                   | token    |
+//! | POST     | `/api/invites`                         | [`invites::create`]                   | token    |
+//! | GET/HEAD | `/api/town`                            | [`town::export`]                      | token    |
+//! | DELETE   | `/api/town`                            | [`town::erase`] (administrator)       | token    |
+//! | POST     | `/api/sync/push`                       | [`sync::push`]                        | token    |
+//! | GET/HEAD | `/api/sync/pull`                       | [`sync::pull`]                        | token    |
+//! | POST     | `/api/operator/enrol`                  | [`operator::enrol`]                   |          |
+//! | GET/HEAD | `/api/operator/me`                     | [`operator::me`]                      | operator |
+//! | GET/HEAD | `/api/operator/towns`                  | [`operator::towns`]                   | operator |
+//! | GET/HEAD | `/api/operator/towns/{id}`             | [`operator::town`]                    | operator |
+//! | POST     | `/api/operator/towns/{id}/verify`      | [`operator::verify`]                  | operator |
+//! | POST     | `/api/operator/towns/{id}/reject`      | [`operator::reject`]                  | operator |
+//! | POST     | `/api/operator/towns/{id}/recovery`    | [`operator::recovery`]                | operator |
+//! | DELETE   | `/api/operator/towns/{id}/devices/{device}` | [`operator::remove_device`]      | operator |
+//! | GET/HEAD | `/api/operator/requests`               | [`operator::requests`]                | operator |
+//! | POST     | `/api/operator/requests/{id}`          | [`operator::decide`]                  | operator |
+//! | GET/HEAD | `/api/operator/audit`                  | [`operator::audit`]                   | operator |
+//! | any      | other `/api/...`                       | [`unmatched::api_not_found`] (JSON 404) |        |
+//! | GET/HEAD | any other path                         | [`app::serve`] (the file, else `index.html`) |   |
 //!
 //! "token": `Authorization: Bearer <device token>`; the town acted on is the token's (see
-//! [`crate::auth`]). The protocol is described in `docs/sync.md`.
+//! [`crate::auth`]). "request": the token an access request answered, before it is let in.
+//! "operator": `Authorization: Bearer <operator token>` (`arobase_op_…`), never a device's. The protocol is described in `docs/sync.md`.
 //!
 //! A known path asked with another method gets a JSON 405 ([`unmatched::method_not_allowed`],
 //! or [`app::serve`] itself for app paths).
@@ -31,6 +47,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
+use diagnostic::association::routes;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
@@ -39,7 +56,7 @@ use tracing::Level;
 use crate::config::MAX_BODY_BYTES;
 use crate::error::{self, ApiError};
 use crate::handlers::{
-    app, communes, devices, health, invites, questionnaire, sync, towns, unmatched,
+    app, communes, devices, health, invites, operator, questionnaire, sync, town, towns, unmatched,
 };
 use crate::security::{add_security_headers, SecurityHeaders};
 use crate::AppState;
@@ -47,17 +64,31 @@ use crate::AppState;
 /// The whole application: API routes, the app's files and the middleware stack.
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
-        .route("/api/health", get(health::health))
-        .route("/api/questionnaire", get(questionnaire::questionnaire))
-        .route("/api/communes", get(communes::search))
-        .route("/api/towns", post(towns::create))
-        .route("/api/join", post(towns::join))
-        .route("/api/me", get(towns::me))
-        .route("/api/devices", get(devices::list))
-        .route("/api/devices/{id}", delete(devices::revoke))
-        .route("/api/invites", post(invites::create))
-        .route("/api/sync/push", post(sync::push))
-        .route("/api/sync/pull", get(sync::pull));
+        .route(routes::HEALTH, get(health::health))
+        .route(routes::QUESTIONNAIRE, get(questionnaire::questionnaire))
+        .route(routes::COMMUNES, get(communes::search))
+        .route(routes::HOST, get(town::host))
+        .route(routes::TOWNS, post(towns::create))
+        .route(routes::JOIN, post(towns::join))
+        .route(routes::ME, get(towns::me))
+        .route(routes::ACCESS_REQUEST, get(town::access_request))
+        .route(routes::DEVICES, get(devices::list))
+        .route(routes::DEVICE, delete(devices::revoke))
+        .route(routes::INVITES, post(invites::create))
+        .route(routes::TOWN, get(town::export).delete(town::erase))
+        .route(routes::PUSH, post(sync::push))
+        .route(routes::PULL, get(sync::pull))
+        .route(routes::OPERATOR_ENROL, post(operator::enrol))
+        .route(routes::OPERATOR_ME, get(operator::me))
+        .route(routes::OPERATOR_TOWNS, get(operator::towns))
+        .route(routes::OPERATOR_TOWN, get(operator::town))
+        .route(routes::OPERATOR_VERIFY, post(operator::verify))
+        .route(routes::OPERATOR_REJECT, post(operator::reject))
+        .route(routes::OPERATOR_RECOVERY, post(operator::recovery))
+        .route(routes::OPERATOR_DEVICE, delete(operator::remove_device))
+        .route(routes::OPERATOR_REQUESTS, get(operator::requests))
+        .route(routes::OPERATOR_REQUEST, post(operator::decide))
+        .route(routes::OPERATOR_AUDIT, get(operator::audit));
     with_fallbacks_and_layers(api, state)
 }
 

@@ -173,7 +173,140 @@ fn help_documents_every_option_and_its_variable() {
         "--public-url",
         "AROBASE_PUBLIC_URL",
         "import-communes",
+        "operator",
+        "--town-spaces",
+        "AROBASE_TOWN_SPACES",
+        "--device-retention-days",
+        "AROBASE_DEVICE_RETENTION_DAYS",
+        "--rejected-retention-days",
+        "AROBASE_REJECTED_RETENTION_DAYS",
+        "--host-name",
+        "AROBASE_HOST_NAME",
+        "--host-address",
+        "AROBASE_HOST_ADDRESS",
+        "--host-contact",
+        "AROBASE_HOST_CONTACT",
+        "--publication-director",
+        "AROBASE_PUBLICATION_DIRECTOR",
     ] {
         assert!(help.contains(text), "--help lacks {text}:\n{help}");
     }
+}
+
+/// `operator add|list|remove` as an operator types them: stdout carries only what a script
+/// reads (the link, the list), the rest is on stderr.
+#[test]
+fn operator_subcommands_print_the_link_the_list_and_remove() {
+    let tmp = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", tmp.path().join("db.sqlite").display());
+    let run = |args: &[&str]| {
+        let output = command()
+            .env("DATABASE_URL", &database)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+    let (code, stdout, stderr) = run(&[
+        "operator",
+        "add",
+        "--name",
+        "Claire Martin",
+        "--email",
+        "claire@apvf.example",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {stdout}");
+    let secret = lines[0]
+        .strip_prefix("http://127.0.0.1:8080/association/inscription#")
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(secret.len(), 43, "{secret}");
+    assert!(stderr.contains("Claire Martin"), "{stderr}");
+
+    let (code, stdout, _) = run(&[
+        "--public-url",
+        "https://arobase.example/",
+        "operator",
+        "add",
+        "--name",
+        "Paul",
+    ]);
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.starts_with("https://arobase.example/association/inscription#"),
+        "{stdout}"
+    );
+
+    let (code, stdout, _) = run(&["operator", "list"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        stdout,
+        "1\tClaire Martin\tclaire@apvf.example\ten attente d'inscription\n\
+         2\tPaul\t-\ten attente d'inscription\n"
+    );
+    let (code, _, stderr) = run(&["operator", "remove", "--id", "2"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (_, stdout, _) = run(&["operator", "list"]);
+    assert!(stdout.contains("2\tPaul\t-\tretiré"), "{stdout}");
+
+    for args in [
+        &["operator", "remove", "--id", "99"][..],
+        &["operator", "add", "--name", "   "],
+        &[
+            "operator",
+            "add",
+            "--name",
+            "Léa",
+            "--email",
+            "pas-une-adresse",
+        ],
+    ] {
+        let (code, stdout, stderr) = run(args);
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert!(stdout.is_empty(), "{args:?}");
+        assert!(stderr.contains("arobase-server: error"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+/// With no operator yet, the second line of stdout is the first operator's one-time link (the
+/// first stays the address scripts read).
+#[test]
+fn start_prints_the_first_operator_link_after_the_address() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = command()
+        .args(["--listen", "127.0.0.1:0"])
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", tmp.path().join("db.sqlite").display()),
+        )
+        .env("AROBASE_DIST", tmp.path().join("no-dist"))
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let url = first
+        .trim()
+        .strip_prefix("Arobase listening on ")
+        .unwrap_or_else(|| panic!("{first:?}"))
+        .to_string();
+    let mut second = String::new();
+    stdout.read_line(&mut second).unwrap();
+    let link = second
+        .trim()
+        .strip_prefix("Premier opérateur : ")
+        .unwrap_or_else(|| panic!("{second:?}"));
+    assert!(
+        link.starts_with(&format!("{url}/association/inscription#")),
+        "{link}"
+    );
+    send_signal(&child, "TERM");
+    let status = wait_with_timeout(&mut child, Duration::from_secs(15));
+    assert!(status.success());
 }

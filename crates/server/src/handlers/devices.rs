@@ -1,16 +1,19 @@
 //! `GET /api/devices` (the town's devices) and `DELETE /api/devices/{id}` (« retirer » one).
-//! Any device of a town may remove any other, or itself, but never the town's last active one.
+//! A device may remove itself; removing another takes one of the town's administrators; the last
+//! active administrator (and the last active device) cannot be removed by a device — an
+//! operator can, then issue a recovery invitation.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use diagnostic::association::codes;
 use diagnostic::sync::Devices;
 
 use super::{private_json, shorten};
 use crate::auth::Authenticated;
 use crate::clock::now_ms;
 use crate::error::ApiError;
-use crate::storage::{RevokeOutcome, Storage};
+use crate::storage::{Remover, RevokeOutcome, Storage};
 use crate::AppState;
 
 pub async fn list(
@@ -31,7 +34,12 @@ pub async fn revoke(
 ) -> Result<Response, ApiError> {
     match state
         .storage
-        .revoke_device(auth.town_id, &id, now_ms() as i64)
+        .revoke_device(
+            auth.town_id,
+            &id,
+            &Remover::Device(auth.device_id.clone()),
+            now_ms() as i64,
+        )
         .await?
     {
         RevokeOutcome::Revoked => {
@@ -52,6 +60,18 @@ pub async fn revoke(
             "last_device",
             "C'est le dernier appareil actif de la commune : invitez d'abord un autre appareil, \
              sinon plus personne ne pourrait accéder à l'espace.",
+        )),
+        RevokeOutcome::NotAdmin => Err(ApiError::sync(
+            StatusCode::FORBIDDEN,
+            codes::NOT_ADMIN,
+            "Seul un administrateur de l'espace (la personne qui l'a créé, ou le maire) peut \
+             retirer un autre appareil.",
+        )),
+        RevokeOutcome::LastAdmin => Err(ApiError::sync(
+            StatusCode::CONFLICT,
+            codes::LAST_ADMIN,
+            "C'est le dernier administrateur actif de l'espace : invitez d'abord le maire, \
+             sinon plus personne ne pourrait gérer les appareils.",
         )),
     }
 }

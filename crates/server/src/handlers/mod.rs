@@ -5,8 +5,10 @@ pub mod communes;
 pub mod devices;
 pub mod health;
 pub mod invites;
+pub mod operator;
 pub mod questionnaire;
 pub mod sync;
+pub mod town;
 pub mod towns;
 pub mod unmatched;
 

@@ -5,7 +5,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use diagnostic::sync::{display_name, CreateTown, Device, Enrolment, Join, Me, PROTOCOL_VERSION};
+use diagnostic::association::{codes, is_admin, AccessRequested};
+use diagnostic::sync::{
+    display_name, CreateTown, Device, Enrolment, Join, Me, Role, PROTOCOL_VERSION,
+};
 
 use super::{private_json, shorten};
 use crate::auth::{new_device_id, new_token, Authenticated};
@@ -19,7 +22,8 @@ use crate::AppState;
 /// Longest link secret looked up (a real one has 43 characters).
 const MAX_SECRET_CHARS: usize = 100;
 
-fn new_device(name: &str, role: diagnostic::sync::Role) -> Result<(NewDevice, String), ApiError> {
+/// A device about to enrol; `creates` when it creates the space (then it is an administrator).
+fn new_device(name: &str, role: Role, creates: bool) -> Result<(NewDevice, String), ApiError> {
     let name = display_name(name).map_err(ApiError::bad_request)?;
     let (token, token_hash) = new_token()?;
     let device = NewDevice {
@@ -28,6 +32,7 @@ fn new_device(name: &str, role: diagnostic::sync::Role) -> Result<(NewDevice, St
         name,
         role: role.as_str().to_string(),
         created_ms: now_ms() as i64,
+        admin: is_admin(role, creates),
     };
     Ok((device, token))
 }
@@ -43,7 +48,14 @@ async fn enrolled(
         tracing::error!(town_id, "a town just enrolled into is missing");
         ApiError::Internal
     })?;
-    let role = diagnostic::sync::Role::parse(&device.role).ok_or(ApiError::Internal)?;
+    let role = Role::parse(&device.role).ok_or(ApiError::Internal)?;
+    // A recovery invitation makes an administrator: the stored flag is the truth.
+    let admin = state
+        .storage
+        .devices(town_id)
+        .await?
+        .iter()
+        .any(|stored| stored.id == device.id && stored.admin);
     tracing::info!(device = %device.id, commune = %town.commune.code, "device enrolled");
     let created_ms = device.created_ms as u64;
     Ok(private_json(
@@ -58,7 +70,7 @@ async fn enrolled(
                 last_seen_ms: Some(created_ms),
                 revoked_ms: None,
                 current: true,
-                admin: false,
+                admin,
             },
             town,
         },
@@ -69,9 +81,13 @@ pub async fn create(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<CreateTown>,
 ) -> Result<Response, ApiError> {
-    let (device, token) = new_device(&request.name, request.role)?;
+    let (device, token) = new_device(&request.name, request.role, true)?;
     let commune = request.commune.trim();
-    match state.storage.create_town(commune, &device).await? {
+    match state
+        .storage
+        .create_town(commune, &device, state.host.town_spaces)
+        .await?
+    {
         CreateTownOutcome::Created { town_id } => enrolled(&state, town_id, device, token).await,
         CreateTownOutcome::UnknownCommune => Err(ApiError::sync(
             StatusCode::BAD_REQUEST,
@@ -90,6 +106,20 @@ pub async fn create(
                  ou code) à un élu ou un agent déjà inscrit."
             ),
         )),
+        CreateTownOutcome::Requested(request) => {
+            tracing::info!(
+                request = request.id,
+                commune = %request.commune.code,
+                "access request for a commune that has a space"
+            );
+            Ok(private_json(
+                StatusCode::ACCEPTED,
+                AccessRequested {
+                    token,
+                    request: *request,
+                },
+            ))
+        }
     }
 }
 
@@ -97,7 +127,7 @@ pub async fn join(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<Join>,
 ) -> Result<Response, ApiError> {
-    let (device, token) = new_device(&request.name, request.role)?;
+    let (device, token) = new_device(&request.name, request.role, false)?;
     let outcome = match (&request.secret, &request.code) {
         (Some(secret), None) => {
             let secret = secret.trim();
@@ -131,19 +161,12 @@ pub async fn join(
     };
     match outcome {
         RedeemOutcome::Joined { town_id } => enrolled(&state, town_id, device, token).await,
-        RedeemOutcome::NotFound => Err(ApiError::sync(
+        // One answer for an unknown prefix or link and a wrong code: a guesser learns nothing.
+        RedeemOutcome::Invalid => Err(ApiError::sync(
             StatusCode::NOT_FOUND,
-            "invite_not_found",
-            "Invitation inconnue : vérifiez le code ou le lien, ou demandez une nouvelle \
-             invitation.",
-        )),
-        RedeemOutcome::WrongCode { attempts_left } => Err(ApiError::sync(
-            StatusCode::NOT_FOUND,
-            "invite_wrong_code",
-            format!(
-                "Code incorrect. Encore {attempts_left} essai{} avant que ce code soit bloqué.",
-                if attempts_left > 1 { "s" } else { "" }
-            ),
+            codes::INVITE_INVALID,
+            "Invitation inconnue ou code incorrect : vérifiez le code ou le lien, ou demandez \
+             une nouvelle invitation. Après quelques essais erronés, un code est bloqué.",
         )),
         RedeemOutcome::Expired => Err(ApiError::sync(
             StatusCode::GONE,

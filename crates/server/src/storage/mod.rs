@@ -15,6 +15,10 @@ pub mod sqlite;
 use std::future::Future;
 use std::path::PathBuf;
 
+use diagnostic::association::{
+    AccessRequest, AuditEntry, DecisionKind, Operator, TownDetail, TownList, TownSpaces,
+    TownStatus, TownSummary,
+};
 use diagnostic::sync::{CommuneMatch, Device, Operation, Town};
 
 pub use postgres::PgStorage;
@@ -49,12 +53,22 @@ pub trait Storage: Send + Sync {
         query: &CommuneQuery,
     ) -> impl Future<Output = Result<Vec<CommuneMatch>, StorageError>> + Send;
 
-    /// Creates the space of `commune` with its first device.
+    /// Creates the space of `commune` with its first device (an administrator), `pending` in
+    /// approval mode and `verified` in open mode. When the commune has a space that is not
+    /// rejected: in approval mode an access request is stored (with the device's token hash,
+    /// name and role), in open mode nothing.
     fn create_town(
         &self,
         commune: &str,
         device: &NewDevice,
+        spaces: TownSpaces,
     ) -> impl Future<Output = Result<CreateTownOutcome, StorageError>> + Send;
+
+    /// The access request whose token hashes to `token_hash`.
+    fn access_request_by_token(
+        &self,
+        token_hash: &str,
+    ) -> impl Future<Output = Result<Option<AccessRequest>, StorageError>> + Send;
 
     /// A town and its commune.
     fn town(&self, town_id: i64)
@@ -79,21 +93,27 @@ pub trait Storage: Send + Sync {
         town_id: i64,
     ) -> impl Future<Output = Result<Vec<Device>, StorageError>> + Send;
 
-    /// Removes (« retire ») a device of the town; never the town's last active one.
+    /// Removes (« retire ») a device of the town and cancels its unused invitations, in one
+    /// transaction. `by` says who asks: a device of the town (which may remove itself, others
+    /// only as an administrator, never the last active administrator nor the last active
+    /// device), or an operator (anything, written to the audit log).
     fn revoke_device(
         &self,
         town_id: i64,
         device_id: &str,
+        by: &Remover,
         now_ms: i64,
     ) -> impl Future<Output = Result<RevokeOutcome, StorageError>> + Send;
 
-    /// Stores an invitation; `false` when its code prefix is already used by a live code (the
-    /// caller draws another code).
+    /// Stores an invitation, unless the town has `max_live` live ones (when given) or is
+    /// rejected; `PrefixTaken` when its code prefix is already used by a live code (the caller
+    /// draws another code). An operator's (recovery) invitation is written to the audit log.
     fn create_invite(
         &self,
         invite: &NewInvite,
         max_attempts: i64,
-    ) -> impl Future<Output = Result<bool, StorageError>> + Send;
+        max_live: Option<i64>,
+    ) -> impl Future<Output = Result<CreateInviteOutcome, StorageError>> + Send;
 
     /// Redeems the invitation whose link secret hashes to `secret_hash`, enrolling `device`.
     fn redeem_link(
@@ -128,6 +148,225 @@ pub trait Storage: Send + Sync {
         after: i64,
         limit: i64,
     ) -> impl Future<Output = Result<PulledOps, StorageError>> + Send;
+
+    // --------------------------------------------------------------------------------------
+    // Operators (every act written to the audit log in its own transaction)
+
+    /// Adds an operator with its first enrolment link.
+    fn add_operator(
+        &self,
+        name: &str,
+        email: Option<&str>,
+        link: &NewEnrolmentLink,
+        actor: &Actor,
+    ) -> impl Future<Output = Result<Operator, StorageError>> + Send;
+
+    /// Every operator, oldest first, with whether they have enrolled a browser.
+    fn operators(&self)
+        -> impl Future<Output = Result<Vec<(Operator, bool)>, StorageError>> + Send;
+
+    /// Removes an operator: their browser tokens and unused links stop working.
+    fn remove_operator(
+        &self,
+        id: i64,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Option<Operator>, StorageError>> + Send;
+
+    /// When no operator has enrolled (and is not removed): makes (once) the server's own
+    /// « Premier opérateur », invalidates its unused links and stores `link`; `false` (nothing
+    /// written) when an operator has enrolled.
+    fn bootstrap_operator(
+        &self,
+        link: &NewEnrolmentLink,
+    ) -> impl Future<Output = Result<bool, StorageError>> + Send;
+
+    /// Uses an enrolment link: stores the browser's token.
+    fn enrol_operator(
+        &self,
+        secret_hash: &str,
+        token_hash: &str,
+        device_name: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<EnrolOutcome, StorageError>> + Send;
+
+    /// The operator holding the browser token whose SHA-256 is `token_hash`.
+    fn authenticate_operator(
+        &self,
+        token_hash: &str,
+    ) -> impl Future<Output = Result<Option<AuthOperator>, StorageError>> + Send;
+
+    /// Towns matching `query`: pending ones (or with requests to decide) first.
+    fn operator_towns(
+        &self,
+        query: &TownQuery,
+    ) -> impl Future<Output = Result<TownList, StorageError>> + Send;
+
+    fn town_detail(
+        &self,
+        town_id: i64,
+    ) -> impl Future<Output = Result<Option<TownDetail>, StorageError>> + Send;
+
+    /// Verifies a pending town, or rejects a pending or verified one (its unused invitations
+    /// are cancelled; the commune may be claimed again).
+    fn set_town_status(
+        &self,
+        town_id: i64,
+        status: TownStatus,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<StatusOutcome, StorageError>> + Send;
+
+    /// Access requests still to decide, oldest first.
+    fn pending_requests(
+        &self,
+    ) -> impl Future<Output = Result<Vec<AccessRequest>, StorageError>> + Send;
+
+    /// Decides an access request; `device_id` is the id of the device it may create.
+    fn decide_request(
+        &self,
+        request_id: i64,
+        decision: DecisionKind,
+        device_id: &str,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<DecideOutcome, StorageError>> + Send;
+
+    /// The audit log, newest first, entries with an id below `before`.
+    fn audit_log(
+        &self,
+        before: Option<i64>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<AuditEntry>, StorageError>> + Send;
+
+    // --------------------------------------------------------------------------------------
+    // A town's own data, and retention
+
+    /// Every operation of the town, in sequence order.
+    fn all_ops(
+        &self,
+        town_id: i64,
+    ) -> impl Future<Output = Result<Vec<Operation>, StorageError>> + Send;
+
+    /// Purges the town and everything in it, writing `town-erased` (without content) to the
+    /// audit log; `None` when there is no such town. Returns the count of operations purged.
+    fn erase_town(
+        &self,
+        town_id: i64,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Option<u64>, StorageError>> + Send;
+
+    /// One pass of the retention rules at `now_ms` (see [`crate::retention`]).
+    fn retention(
+        &self,
+        now_ms: i64,
+        devices_unseen_before_ms: i64,
+        rejected_before_ms: i64,
+    ) -> impl Future<Output = Result<RetentionReport, StorageError>> + Send;
+}
+
+/// Who did something, as the audit log names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub label: String,
+    pub operator_id: Option<i64>,
+}
+
+impl Actor {
+    pub fn operator(id: i64, name: &str) -> Self {
+        Actor {
+            label: format!("« {name} » (opérateur)"),
+            operator_id: Some(id),
+        }
+    }
+
+    pub fn device(name: &str) -> Self {
+        Actor {
+            label: format!("« {name} » (appareil de la commune)"),
+            operator_id: None,
+        }
+    }
+
+    pub fn server() -> Self {
+        Actor {
+            label: "serveur".into(),
+            operator_id: None,
+        }
+    }
+
+    pub fn command_line() -> Self {
+        Actor {
+            label: "ligne de commande".into(),
+            operator_id: None,
+        }
+    }
+}
+
+/// Who removes a device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remover {
+    /// A device of the town, by id.
+    Device(String),
+    Operator(Actor),
+}
+
+/// An operator enrolment link about to be stored (only its secret's hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEnrolmentLink {
+    pub secret_hash: String,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnrolOutcome {
+    Enrolled(Operator),
+    Unknown,
+    /// Used, expired, or its operator removed.
+    Spent,
+}
+
+/// The operator a browser token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthOperator {
+    pub id: i64,
+    pub name: String,
+    /// The operator was removed (or this token revoked).
+    pub removed: bool,
+}
+
+/// `GET /api/operator/towns`, parsed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TownQuery {
+    /// Normalised words of the commune's name, or the start of its INSEE code.
+    pub text: Option<String>,
+    pub status: Option<TownStatus>,
+    pub departement: Option<String>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusOutcome {
+    Changed(Box<TownSummary>),
+    NotFound,
+    WrongState(TownStatus),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecideOutcome {
+    Decided(Box<AccessRequest>),
+    NotFound,
+    /// Already decided, or the decision does not fit the town any more (join a rejected space,
+    /// replace when the commune already has another live space).
+    WrongState,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetentionReport {
+    pub invites_purged: u64,
+    pub devices_expired: u64,
+    pub towns_purged: u64,
 }
 
 /// A commune as stored.
@@ -167,20 +406,31 @@ pub struct NewDevice {
     pub name: String,
     pub role: String,
     pub created_ms: i64,
+    /// Created the space (or admitted by an operator), or a mayor: see
+    /// [`diagnostic::association::is_admin`].
+    pub admin: bool,
 }
 
 /// The device a token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthDevice {
     pub id: String,
+    pub name: String,
     pub town_id: i64,
     pub revoked_ms: Option<i64>,
+    pub admin: bool,
+    pub town_status: TownStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewInvite {
     pub town_id: i64,
-    pub created_by: String,
+    /// The device that made it, or `None` for an operator's recovery invitation.
+    pub created_by: Option<String>,
+    /// The operator who made it (then it is written to the audit log).
+    pub operator: Option<Actor>,
+    /// The device it admits is an administrator (recovery).
+    pub grants_admin: bool,
     pub secret_hash: String,
     pub code_prefix: String,
     pub code_hash: String,
@@ -203,10 +453,23 @@ pub enum CreateTownOutcome {
         town_id: i64,
     },
     UnknownCommune,
-    /// The commune already has its space.
+    /// The commune already has its space (open mode).
     Exists {
         commune_name: String,
     },
+    /// The commune already has its space: the claim is an access request (approval mode).
+    Requested(Box<AccessRequest>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateInviteOutcome {
+    Created,
+    /// The code prefix is used by a live code: draw another.
+    PrefixTaken,
+    /// The town has its maximum of live invitations.
+    TooMany,
+    /// No such town, or it is rejected.
+    NoTown,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,16 +477,14 @@ pub enum RedeemOutcome {
     Joined {
         town_id: i64,
     },
-    /// No invitation has this secret or code prefix.
-    NotFound,
+    /// No invitation has this secret or code prefix, or the code is wrong (counted when the
+    /// invitation is live): one outcome, so a guesser cannot tell live prefixes.
+    Invalid,
+    /// The right code or link, too late.
     Expired,
     Used,
-    /// Too many wrong codes: the code no longer works (the link still does).
+    /// The right code after too many wrong ones: the code no longer works (the link still does).
     Locked,
-    /// A wrong code, counted.
-    WrongCode {
-        attempts_left: i64,
-    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,6 +496,10 @@ pub enum RevokeOutcome {
     NotFound,
     /// It is the town's last active device.
     LastDevice,
+    /// A device that is not an administrator asked to remove another.
+    NotAdmin,
+    /// It is the town's last active administrator.
+    LastAdmin,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -420,8 +685,16 @@ impl Storage for Database {
         &self,
         commune: &str,
         device: &NewDevice,
+        spaces: TownSpaces,
     ) -> Result<CreateTownOutcome, StorageError> {
-        delegate!(self, create_town(commune, device))
+        delegate!(self, create_town(commune, device, spaces))
+    }
+
+    async fn access_request_by_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<AccessRequest>, StorageError> {
+        delegate!(self, access_request_by_token(token_hash))
     }
 
     async fn town(&self, town_id: i64) -> Result<Option<Town>, StorageError> {
@@ -444,17 +717,19 @@ impl Storage for Database {
         &self,
         town_id: i64,
         device_id: &str,
+        by: &Remover,
         now_ms: i64,
     ) -> Result<RevokeOutcome, StorageError> {
-        delegate!(self, revoke_device(town_id, device_id, now_ms))
+        delegate!(self, revoke_device(town_id, device_id, by, now_ms))
     }
 
     async fn create_invite(
         &self,
         invite: &NewInvite,
         max_attempts: i64,
-    ) -> Result<bool, StorageError> {
-        delegate!(self, create_invite(invite, max_attempts))
+        max_live: Option<i64>,
+    ) -> Result<CreateInviteOutcome, StorageError> {
+        delegate!(self, create_invite(invite, max_attempts, max_live))
     }
 
     async fn redeem_link(
@@ -487,6 +762,122 @@ impl Storage for Database {
 
     async fn pull(&self, town_id: i64, after: i64, limit: i64) -> Result<PulledOps, StorageError> {
         delegate!(self, pull(town_id, after, limit))
+    }
+
+    async fn add_operator(
+        &self,
+        name: &str,
+        email: Option<&str>,
+        link: &NewEnrolmentLink,
+        actor: &Actor,
+    ) -> Result<Operator, StorageError> {
+        delegate!(self, add_operator(name, email, link, actor))
+    }
+
+    async fn operators(&self) -> Result<Vec<(Operator, bool)>, StorageError> {
+        delegate!(self, operators())
+    }
+
+    async fn remove_operator(
+        &self,
+        id: i64,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> Result<Option<Operator>, StorageError> {
+        delegate!(self, remove_operator(id, actor, now_ms))
+    }
+
+    async fn bootstrap_operator(&self, link: &NewEnrolmentLink) -> Result<bool, StorageError> {
+        delegate!(self, bootstrap_operator(link))
+    }
+
+    async fn enrol_operator(
+        &self,
+        secret_hash: &str,
+        token_hash: &str,
+        device_name: &str,
+        now_ms: i64,
+    ) -> Result<EnrolOutcome, StorageError> {
+        delegate!(
+            self,
+            enrol_operator(secret_hash, token_hash, device_name, now_ms)
+        )
+    }
+
+    async fn authenticate_operator(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<AuthOperator>, StorageError> {
+        delegate!(self, authenticate_operator(token_hash))
+    }
+
+    async fn operator_towns(&self, query: &TownQuery) -> Result<TownList, StorageError> {
+        delegate!(self, operator_towns(query))
+    }
+
+    async fn town_detail(&self, town_id: i64) -> Result<Option<TownDetail>, StorageError> {
+        delegate!(self, town_detail(town_id))
+    }
+
+    async fn set_town_status(
+        &self,
+        town_id: i64,
+        status: TownStatus,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> Result<StatusOutcome, StorageError> {
+        delegate!(self, set_town_status(town_id, status, actor, now_ms))
+    }
+
+    async fn pending_requests(&self) -> Result<Vec<AccessRequest>, StorageError> {
+        delegate!(self, pending_requests())
+    }
+
+    async fn decide_request(
+        &self,
+        request_id: i64,
+        decision: DecisionKind,
+        device_id: &str,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> Result<DecideOutcome, StorageError> {
+        delegate!(
+            self,
+            decide_request(request_id, decision, device_id, actor, now_ms)
+        )
+    }
+
+    async fn audit_log(
+        &self,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, StorageError> {
+        delegate!(self, audit_log(before, limit))
+    }
+
+    async fn all_ops(&self, town_id: i64) -> Result<Vec<Operation>, StorageError> {
+        delegate!(self, all_ops(town_id))
+    }
+
+    async fn erase_town(
+        &self,
+        town_id: i64,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> Result<Option<u64>, StorageError> {
+        delegate!(self, erase_town(town_id, actor, now_ms))
+    }
+
+    async fn retention(
+        &self,
+        now_ms: i64,
+        devices_unseen_before_ms: i64,
+        rejected_before_ms: i64,
+    ) -> Result<RetentionReport, StorageError> {
+        delegate!(
+            self,
+            retention(now_ms, devices_unseen_before_ms, rejected_before_ms)
+        )
     }
 }
 

@@ -98,5 +98,8 @@ mod queries {
     use super::PgStorage as Backend;
     type Db = sqlx::Postgres;
     const BACKEND: &str = "postgres";
+    /// A row checked then changed is locked until commit, so concurrent requests (wrong codes
+    /// guessed in parallel, decisions) see each other's changes.
+    const FOR_UPDATE: &str = " FOR UPDATE";
     include!("queries.rs");
 }

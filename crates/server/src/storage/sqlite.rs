@@ -89,7 +89,7 @@ impl SqliteStorage {
             .await
             .map_err(open_error)?;
 
-        if let Err(source) = sqlx::migrate!("./migrations/sqlite").run(&writer).await {
+        if let Err(source) = migrate(&writer).await {
             writer.close().await;
             return Err(StorageError::Migrate { path, source });
         }
@@ -175,6 +175,9 @@ mod queries {
     use super::SqliteStorage as Backend;
     type Db = sqlx::Sqlite;
     const BACKEND: &str = "sqlite";
+    /// SQLite has one writer at a time: a row read in a write transaction cannot change before
+    /// commit, so there is no row lock to take.
+    const FOR_UPDATE: &str = "";
     include!("queries.rs");
 }
 
@@ -211,6 +214,37 @@ async fn read_pragmas(pool: &SqlitePool) -> Result<Pragmas, StorageError> {
         foreign_keys: foreign_keys != 0,
         busy_timeout_ms,
     })
+}
+
+/// Runs the embedded migrations with foreign keys off (a migration that rebuilds a table drops
+/// one other tables reference, which SQLite's documented procedure does with them off), then
+/// checks every reference before turning them back on.
+async fn migrate(writer: &SqlitePool) -> Result<(), sqlx::migrate::MigrateError> {
+    use sqlx::migrate::MigrateError;
+    let mut conn = writer.acquire().await?;
+    // Outside any transaction, or SQLite ignores it.
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut *conn)
+        .await?;
+    let migrated = sqlx::migrate!("./migrations/sqlite").run(&mut *conn).await;
+    let violations = match migrated {
+        Ok(()) => sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&mut *conn)
+            .await
+            .map(|rows| rows.len()),
+        Err(err) => Err(sqlx::Error::Migrate(Box::new(err))),
+    };
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *conn)
+        .await?;
+    match violations {
+        Ok(0) => Ok(()),
+        Ok(count) => Err(MigrateError::Execute(sqlx::Error::Protocol(format!(
+            "{count} broken foreign key references after migrating"
+        )))),
+        Err(sqlx::Error::Migrate(err)) => Err(*err),
+        Err(err) => Err(MigrateError::Execute(err)),
+    }
 }
 
 fn create_parent_dir(path: &Path) -> Result<(), StorageError> {
@@ -261,6 +295,82 @@ mod tests {
         assert_eq!(count, 1, "the migration ran on the connection readers use");
         storage.close().await;
         assert!(storage.is_closed());
+    }
+
+    /// A database made before the association's side (towns, devices, an invitation, an
+    /// operation) migrates with everything kept: spaces verified, creators administrators, every
+    /// reference intact, foreign keys back on.
+    #[tokio::test]
+    async fn a_database_from_before_operators_migrates_with_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("old.sqlite").display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap();
+        let mut before = sqlx::migrate!("./migrations/sqlite");
+        let first_two = before.migrations[..2].to_vec();
+        before.migrations = std::borrow::Cow::Owned(first_two);
+        before.run(&pool).await.unwrap();
+        for sql in [
+            "INSERT INTO communes (code, name, search_name, departement, region, postal_codes, \
+             population) VALUES ('29155', 'Plouguerneau', 'plouguerneau', '29', '53', \
+             ' 29880 ', 6641)",
+            "INSERT INTO towns (id, commune_code, created_ms, last_seq) VALUES (7, '29155', 100, 1)",
+            "INSERT INTO devices (id, town_id, token_hash, name, role, created_ms) \
+             VALUES ('creator', 7, 'h1', 'Anne', 'adjoint', 100)",
+            "INSERT INTO devices (id, town_id, token_hash, name, role, created_ms, invited_by) \
+             VALUES ('joined', 7, 'h2', 'Sami', 'dgs', 200, 'creator')",
+            "INSERT INTO invites (town_id, created_by, secret_hash, code_prefix, code_hash, \
+             created_ms, code_expires_ms, link_expires_ms, used_ms, used_by) \
+             VALUES (7, 'creator', 's', 'ABC', 'c', 150, 160, 170, 200, 'joined')",
+            "INSERT INTO ops (id, town_id, seq, device_id, campaign, question, wall_ms, counter, \
+             base, sent_wall_ms, received_ms) \
+             VALUES ('op', 7, 1, 'joined', '2026', 'q', 1, 0, '', 1, 1)",
+        ] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+
+        let storage = SqliteStorage::connect(&url).await.unwrap();
+        let town = storage.town(7).await.unwrap().unwrap();
+        assert_eq!(town.status, diagnostic::association::TownStatus::Verified);
+        let devices = storage.devices(7).await.unwrap();
+        let admins: Vec<(&str, bool)> = devices
+            .iter()
+            .map(|device| (device.id.as_str(), device.admin))
+            .collect();
+        assert_eq!(admins, [("creator", true), ("joined", false)]);
+        let kept: (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM invites WHERE created_by = 'creator'), \
+             (SELECT COUNT(*) FROM ops WHERE town_id = 7)",
+        )
+        .fetch_one(storage.reader())
+        .await
+        .unwrap();
+        assert_eq!(kept, (1, 1));
+        let (writer, _) = storage.pragmas().await.unwrap();
+        assert!(writer.foreign_keys, "foreign keys are back on");
+        // The commune is unique among live spaces only: the constraint is the partial index.
+        let err = sqlx::query("INSERT INTO towns (commune_code, created_ms) VALUES ('29155', 1)")
+            .execute(storage.writer())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("UNIQUE"), "{err}");
+        sqlx::query("UPDATE towns SET status = 'rejected' WHERE id = 7")
+            .execute(storage.writer())
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO towns (commune_code, created_ms) VALUES ('29155', 1)")
+            .execute(storage.writer())
+            .await
+            .unwrap();
+        storage.close().await;
     }
 
     #[tokio::test]

@@ -249,6 +249,31 @@ impl TestServer {
     }
 
     pub async fn start_full(dist: Dist, backend: Backend, url: Option<String>) -> Self {
+        Self::start_configured(dist, backend, url, |_| {}).await
+    }
+
+    /// Another server on `other`'s database (a restart, or a second instance).
+    pub async fn start_on_database(backend: Backend, other: &TestServer) -> Self {
+        Self::start_configured(
+            Dist::Built,
+            backend,
+            Some(other.database_url.clone()),
+            |_| {},
+        )
+        .await
+    }
+
+    /// A server on a fresh database of `backend` with `configure` applied to its configuration.
+    pub async fn start_with_config(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
+        Self::start_configured(Dist::Built, backend, None, configure).await
+    }
+
+    pub async fn start_configured(
+        dist: Dist,
+        backend: Backend,
+        url: Option<String>,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let dist_dir = tmp.path().join("dist");
         match dist {
@@ -266,13 +291,14 @@ impl TestServer {
             Some(url) => url,
             None => fresh_database_url(backend, tmp.path()).await,
         };
-        let config = Config {
+        let mut config = Config {
             listen: "127.0.0.1:0".into(),
             database_url: database_url.clone(),
             dist: dist_dir,
             communes,
             ..Config::default()
         };
+        configure(&mut config);
         let (addr, handle) = Server::bind(&config).await.expect("server starts");
         TestServer {
             addr,
