@@ -343,7 +343,7 @@ where
 #[component]
 fn DecideView() -> impl IntoView {
     let pending = fetched(|token| async move {
-        api::operator_towns(&token, "", Some(TownStatus::Pending), 100).await
+        api::operator_towns(&token, "", "", Some(TownStatus::Pending), 100).await
     });
     let requests = fetched(|token| async move { api::operator_requests(&token).await });
     view! {
@@ -477,15 +477,16 @@ fn TownsView() -> impl IntoView {
     let i18n = use_i18n();
     let console = expect_context::<Console>();
     let query = RwSignal::new(String::new());
+    let departement = RwSignal::new(String::new());
     let status = RwSignal::new(None::<TownStatus>);
-    let asked = RwSignal::new((String::new(), None::<TownStatus>));
+    let asked = RwSignal::new((String::new(), String::new(), None::<TownStatus>));
     let list = RwSignal::new(None);
     Effect::new(move |_| {
         console.version.track();
-        let (q, s) = asked.get();
+        let (q, d, s) = asked.get();
         let token = console.token();
         spawn_local(async move {
-            match api::operator_towns(&token, &q, s, 100).await {
+            match api::operator_towns(&token, &q, &d, s, 100).await {
                 Ok(found) => list.set(Some(found)),
                 Err(e) => console
                     .error
@@ -495,7 +496,11 @@ fn TownsView() -> impl IntoView {
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        asked.set((query.get_untracked(), status.get_untracked()));
+        asked.set((
+            query.get_untracked(),
+            departement.get_untracked(),
+            status.get_untracked(),
+        ));
     };
     view! {
         <section aria-labelledby="communes" class="card">
@@ -505,6 +510,11 @@ fn TownsView() -> impl IntoView {
                     <label for="console-recherche">{move || texts().search_label}</label>
                     <input id="console-recherche" type="search" prop:value=move || query.get()
                         on:input=move |ev| query.set(event_target_value(&ev))/>
+                </div>
+                <div class="field">
+                    <label for="console-departement">{move || texts().departement_filter}</label>
+                    <input id="console-departement" type="text" inputmode="text" maxlength="3" autocomplete="off"
+                        prop:value=move || departement.get() on:input=move |ev| departement.set(event_target_value(&ev))/>
                 </div>
                 <div class="field">
                     <label for="console-etat">{move || texts().status_filter}</label>

@@ -537,7 +537,7 @@ fn DeviceList(left: RwSignal<Option<String>>) -> impl IntoView {
             </button>
             <ConfirmDialog open=confirming id="retirer".to_string()
                 title=Signal::derive(move || if myself() { i18n.a().remove_self_title.to_string() } else {
-                    format!("{} — {}", i18n.a().remove_title, target.with(|t| t.as_ref().map(|d| d.name.clone()).unwrap_or_default()))
+                    i18n.a().remove_title.replace("{name}", &target.with(|t| t.as_ref().map(|d| d.name.clone()).unwrap_or_default()))
                 })
                 explain=Signal::derive(move || if myself() { i18n.a().remove_self_explain } else { i18n.a().remove_explain }.to_string())
                 confirm=Signal::derive(move || i18n.a().remove_confirm.to_string())
@@ -589,7 +589,7 @@ fn TownData(left: RwSignal<Option<String>>) -> impl IntoView {
         let (name, code) = commune();
         let typed = typed.get();
         let typed = typed.trim();
-        !typed.is_empty() && (same_name(typed, &name) || typed == code)
+        names_commune(typed, &name, &code)
     };
     let erase = Callback::new(move |()| {
         let Some(token) = store.token() else {
@@ -637,9 +637,39 @@ fn TownData(left: RwSignal<Option<String>>) -> impl IntoView {
     }
 }
 
-/// Whether `typed` names the commune `name` (case aside; the server checks it again).
-fn same_name(typed: &str, name: &str) -> bool {
-    typed.to_lowercase() == name.to_lowercase()
+/// Whether `typed` names the commune: its INSEE code, or its name whatever the case, accents and
+/// hyphens (« saint etienne » for Saint-Étienne), as the server checks it again.
+fn names_commune(typed: &str, name: &str, code: &str) -> bool {
+    let typed = typed.trim();
+    typed.eq_ignore_ascii_case(code) || (!typed.is_empty() && loose(typed) == loose(name))
+}
+
+/// Lower case, French accents and ligatures folded, every run of other characters one space.
+fn loose(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars().flat_map(char::to_lowercase) {
+        let folded = match c {
+            'à' | 'â' | 'ä' | 'á' | 'ã' | 'å' => "a",
+            'ç' => "c",
+            'é' | 'è' | 'ê' | 'ë' => "e",
+            'î' | 'ï' | 'í' | 'ì' => "i",
+            'ô' | 'ö' | 'ó' | 'ò' | 'õ' => "o",
+            'ù' | 'û' | 'ü' | 'ú' => "u",
+            'ÿ' => "y",
+            'ñ' => "n",
+            'œ' => "oe",
+            'æ' => "ae",
+            c if c.is_alphanumeric() => {
+                out.push(c);
+                continue;
+            }
+            _ => " ",
+        };
+        if folded != " " || !(out.is_empty() || out.ends_with(' ')) {
+            out.push_str(folded);
+        }
+    }
+    out.trim_end().to_string()
 }
 
 /// A file-name-safe form of a commune's name.
@@ -653,4 +683,20 @@ fn slug(name: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_commune_is_named_whatever_the_case_accents_and_hyphens() {
+        for typed in ["Saint-Étienne", "saint etienne", " SAINT-ETIENNE ", "42218"] {
+            assert!(names_commune(typed, "Saint-Étienne", "42218"), "{typed}");
+        }
+        assert!(names_commune("2a004", "Ajaccio", "2A004"));
+        for typed in ["", "Saint", "4221", "Saint-Étiennes"] {
+            assert!(!names_commune(typed, "Saint-Étienne", "42218"), "{typed}");
+        }
+    }
 }

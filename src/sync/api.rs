@@ -242,17 +242,20 @@ pub async fn operator_me(token: &str) -> Result<OperatorMe, ApiError> {
     call("GET", routes::OPERATOR_ME, Some(token), None).await
 }
 
-/// Towns matching `query` (name, INSEE code or département) and `status`.
+/// Towns matching `query` (words of the name, or the start of the INSEE code), `departement`
+/// (its code, or empty for all) and `status`.
 pub async fn operator_towns(
     token: &str,
     query: &str,
+    departement: &str,
     status: Option<TownStatus>,
     limit: u32,
 ) -> Result<TownList, ApiError> {
     let mut path = format!(
-        "{}?q={}&limit={limit}",
+        "{}?q={}&departement={}&limit={limit}",
         routes::OPERATOR_TOWNS,
-        encode(query.trim())
+        encode(query.trim()),
+        encode(departement.trim())
     );
     if let Some(status) = status {
         path.push_str(&format!("&status={}", status.as_str()));

@@ -6,7 +6,8 @@ import { expect, type Locator, type Page } from '@playwright/test';
 export function addOperator(databaseFile: string, name: string): URL {
   const out = execFileSync(
     'target/release/arobase-server',
-    ['operator', 'add', '--name', name, '--database-url', `sqlite://${databaseFile}`],
+    // The server's own options before the subcommand: accepted there whether or not they are global.
+    ['--database-url', `sqlite://${databaseFile}`, 'operator', 'add', '--name', name],
     { encoding: 'utf8', env: { ...process.env, RUST_LOG: 'warn' } },
   );
   const line = out.split('\n').map((l) => l.trim()).find((l) => /^https?:\/\/\S+#\S+$/.test(l));
@@ -84,7 +85,7 @@ export class ConsoleScreen {
 
   async openTown(commune: string) {
     await this.section('Communes').click();
-    await this.page.getByLabel('Rechercher : nom, code INSEE ou département').fill(commune);
+    await this.page.getByLabel('Nom de la commune ou code INSEE').fill(commune);
     await this.page.getByRole('button', { name: 'Rechercher', exact: true }).click();
     await this.page.getByRole('button', { name: `Ouvrir ${commune}` }).click();
     await expect(this.page.getByRole('region', { name: commune })).toBeVisible();
