@@ -262,10 +262,18 @@ impl Action {
 fn ActionDialog() -> impl IntoView {
     let i18n = use_i18n();
     let console = expect_context::<Console>();
+    // The dialog opens when an act is chosen, and the act is dropped when the dialog closes
+    // (confirmed, cancelled or Escape). Each side writes only on a change: a signal notifies
+    // even when set to the value it has, and the two would wake each other forever.
     let open = RwSignal::new(false);
-    Effect::new(move |_| open.set(console.action.with(Option::is_some)));
     Effect::new(move |_| {
-        if !open.get() {
+        let chosen = console.action.with(Option::is_some);
+        if chosen != open.get_untracked() {
+            open.set(chosen);
+        }
+    });
+    Effect::new(move |_| {
+        if !open.get() && console.action.with_untracked(Option::is_some) {
             console.action.set(None);
         }
     });

@@ -397,11 +397,12 @@ fn EnrolledTown(left: RwSignal<Option<String>>) -> impl IntoView {
 fn TownStatusNote() -> impl IntoView {
     let i18n = use_i18n();
     let store = use_local_store();
-    let status = move || store.sync_info(|s| s.town.status).unwrap_or_default();
+    // A memo: the note is redrawn (and announced) only when the status itself changes.
+    let status = Memo::new(move |_| store.sync_info(|s| s.town.status).unwrap_or_default());
     view! {
         {move || {
             let t = i18n.a();
-            let (class, label, explain) = match status() {
+            let (class, label, explain) = match status.get() {
                 TownStatus::Pending => ("alert alert-info", t.status_pending, t.status_pending_explain),
                 TownStatus::Verified => ("town-status", t.status_verified, t.status_verified_explain),
                 TownStatus::Rejected => ("alert alert-error", t.status_rejected, t.status_rejected_explain),

@@ -22,6 +22,8 @@ function phone(page: Page) {
 
 test.describe("the association's console", () => {
   test('enrol from the CLI, verify a pending space, decide a second claim, recover a town that lost its phones', async ({ browser, baseURL }) => {
+    // Four people, four browsers, one story: longer than a page's test.
+    test.setTimeout(180_000);
     const commune = 'Quincy-Voisins';
     const operatorPage = await open(browser, baseURL!, LAPTOP);
     const operator = new ConsoleScreen(operatorPage);
