@@ -4,6 +4,9 @@ import { defineConfig, devices } from '@playwright/test';
 // serving the release build, on a throw-away SQLite database.
 const port = Number(process.env.E2E_PORT ?? 18181);
 export const baseURL = `http://127.0.0.1:${port}`;
+/** The e2e server's SQLite file (removed before each run): the association test runs the
+ *  server's CLI (`operator add`) on it, as an association's admin would on the real one. */
+export const e2eDatabase = `target/e2e/e2e-${port}.sqlite`;
 
 export const chromiumArgs = [
   '--headless=new',
@@ -32,7 +35,7 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   webServer: {
-    command: `sh -c 'd=$(mktemp -d) && exec target/release/arobase-server --listen 127.0.0.1:${port} --database-url "sqlite://$d/e2e.sqlite" --dist dist'`,
+    command: `sh -c 'mkdir -p target/e2e && rm -f ${e2eDatabase} ${e2eDatabase}-wal ${e2eDatabase}-shm && exec target/release/arobase-server --listen 127.0.0.1:${port} --database-url "sqlite://${e2eDatabase}" --dist dist'`,
     url: `${baseURL}/api/health`,
     reuseExistingServer: false,
     timeout: 60_000,

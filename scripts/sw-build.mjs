@@ -33,8 +33,10 @@ const manifestOptions = {
   globDirectory: dir,
   // Everything the app needs to run offline; wasm-bindgen snippets included.
   globPatterns: ['**/*.{html,js,mjs,wasm,css,svg,png,webmanifest,json,ico,woff2,txt}'],
-  // The worker itself, and the install-sheet screenshots (only the browser's install UI shows them).
-  globIgnores: ['sw.js', 'icons/screenshot-*'],
+  // The worker itself, the install-sheet screenshots (only the browser's install UI shows them),
+  // and the association's console chunk: operators only, so a town's phone never downloads it
+  // (the server still serves it, and rule 3 of sw.js caches it once an operator opens it).
+  globIgnores: ['sw.js', 'icons/screenshot-*', 'split_association-*'],
   // Absolute URLs, as the app requests them.
   modifyURLPrefix: { '': '/' },
   // Hashed names change with their content (Trunk's hash is 16 hex digits, fewer when it starts

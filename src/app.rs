@@ -29,6 +29,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/a-propos") view=|| view! { <LazyPage load=chunks::about/> }/>
                     <Route path=path!("/commune") view=|| view! { <LazyPage load=chunks::town/> }/>
                     <Route path=path!("/rejoindre") view=|| view! { <LazyPage load=chunks::join/> }/>
+                    <Route path=path!("/confidentialite") view=|| view! { <LazyPage load=chunks::privacy/> }/>
+                    <Route path=path!("/mentions-legales") view=|| view! { <LazyPage load=chunks::legal_notice/> }/>
+                    <Route path=path!("/accessibilite") view=|| view! { <LazyPage load=chunks::accessibility/> }/>
+                    // diagnostic::association::CONSOLE_PATH and OPERATOR_ENROL_PATH (tested in console).
+                    <Route path=path!("/association") view=|| view! { <LazyPage load=chunks::console/> }/>
+                    <Route path=path!("/association/inscription") view=|| view! { <LazyPage load=chunks::operator_enrol/> }/>
                 </Routes>
             </Shell>
         </Router>

@@ -67,11 +67,30 @@ split_point!(settings: pub fn settings() -> AnyView {
 split_point!(settings: pub fn about() -> AnyView {
     view! { <crate::pages::about::AboutPage/> }.into_any()
 });
+// The host's notices, read rarely: with settings and À propos, which link to them.
+split_point!(settings: pub fn privacy() -> AnyView {
+    view! { <crate::pages::legal::PrivacyPage/> }.into_any()
+});
+split_point!(settings: pub fn legal_notice() -> AnyView {
+    view! { <crate::pages::legal::LegalNoticePage/> }.into_any()
+});
+split_point!(settings: pub fn accessibility() -> AnyView {
+    view! { <crate::pages::legal::AccessibilityPage/> }.into_any()
+});
 split_point!(town: pub fn town() -> AnyView {
     view! { <crate::pages::town::TownPage/> }.into_any()
 });
 split_point!(town: pub fn join() -> AnyView {
     view! { <crate::pages::join::JoinPage/> }.into_any()
+});
+
+// The association's console, for its operators only: never prefetched, never precached by the
+// service worker (scripts/sw-build.mjs), so a town's phone never downloads it.
+split_point!(association: pub fn console() -> AnyView {
+    view! { <crate::console::ConsolePage/> }.into_any()
+});
+split_point!(association: pub fn operator_enrol() -> AnyView {
+    view! { <crate::console::EnrolPage/> }.into_any()
 });
 
 // One empty function per chunk, to fetch it without running anything.

@@ -8,6 +8,7 @@
 mod app;
 pub mod chunks;
 pub mod components;
+pub mod console;
 pub mod flow;
 pub mod i18n;
 pub mod pages;

@@ -25,11 +25,11 @@ const ASSETS_CACHE = `${PREFIX}assets-${BUILD_ID}`;
 const REFERENCE_CACHE = `${PREFIX}reference-${BUILD_ID}`;
 
 /**
- * API paths whose answers are reference data worth having offline (the questionnaire; later the
- * peer aggregates): served from cache at once, refreshed from the network in the background.
+ * API paths whose answers are reference data worth having offline (the questionnaire, the host's
+ * details for the privacy, legal and accessibility notices; later the peer aggregates): served from cache at once, refreshed from the network in the background.
  * Any other /api/ request goes to the network only and is never stored.
  */
-const OFFLINE_REFERENCE_DATA = ['/api/questionnaire'];
+const OFFLINE_REFERENCE_DATA = ['/api/questionnaire', '/api/host'];
 
 /** Beyond this wait a navigation is answered from the cache: a weak signal must not block the app. */
 const NAVIGATION_TIMEOUT_MS = 4000;

@@ -1,5 +1,7 @@
 //! Pieces shared by several pages.
 
+pub mod confirm_dialog;
+pub mod invite_card;
 pub mod layout;
 pub mod page_heading;
 pub mod results;

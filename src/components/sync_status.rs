@@ -26,7 +26,7 @@ pub fn SyncPanel() -> impl IntoView {
         SyncStatus::Syncing => Some(i18n.t().sync_running.to_string()),
         SyncStatus::Unreachable => Some(i18n.t().sync_unreachable.to_string()),
         SyncStatus::Failed(message) => Some(format!("{} {message}", i18n.t().sync_failed)),
-        SyncStatus::Revoked(_) | SyncStatus::Idle => None,
+        SyncStatus::Revoked(_) | SyncStatus::Rejected | SyncStatus::Idle => None,
     };
     view! {
         <div class="sync-panel" data-testid="sync-panel">

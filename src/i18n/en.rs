@@ -142,7 +142,7 @@ pub static TEXTS: Texts = Texts {
     town_search_label: "Find your town (name, postcode or INSEE code)",
     town_search_button: "Search",
     town_search_none: "No town found.",
-    town_has_space: "already has its space: ask an official of the town for an invitation.",
+    town_has_space: "already has its space: ask an official of the town for an invitation. If you think this space is not your town's, you may still create it: your request goes to the association, which checks with the town hall.",
     town_chosen: "Chosen town",
     town_name_label: "Your display name",
     town_role_label: "Your role",

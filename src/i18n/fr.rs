@@ -142,7 +142,7 @@ pub static TEXTS: Texts = Texts {
     town_search_label: "Rechercher votre commune (nom, code postal ou code INSEE)",
     town_search_button: "Rechercher",
     town_search_none: "Aucune commune trouvée.",
-    town_has_space: "a déjà son espace : demandez une invitation à un élu de la commune.",
+    town_has_space: "a déjà son espace : demandez une invitation à un élu de la commune. Si vous pensez que cet espace n'est pas celui de votre commune, vous pouvez quand même le créer : votre demande ira à l'association, qui vérifiera auprès de la mairie.",
     town_chosen: "Commune choisie",
     town_name_label: "Votre nom d'affichage",
     town_role_label: "Votre rôle",

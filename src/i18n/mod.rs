@@ -1,8 +1,11 @@
 //! The typed French/English catalogue: every string a component shows comes from here, so a missing
 //! translation is a compile error rather than a blank on screen.
 
+mod association;
 mod en;
 mod fr;
+
+pub use association::{assoc_texts, refusal, AssocTexts};
 
 use leptos::prelude::*;
 
@@ -259,6 +262,11 @@ impl I18n {
     /// The catalogue of the current language (reactive: read inside a closure or a view).
     pub fn t(&self) -> &'static Texts {
         texts(self.lang.get())
+    }
+
+    /// The association side's strings in the current language (reactive).
+    pub fn a(&self) -> &'static AssocTexts {
+        assoc_texts(self.lang.get())
     }
 
     /// The current language (reactive).

@@ -18,5 +18,6 @@ pub fn AboutPage() -> impl IntoView {
             <dt>{move || i18n.t().about_content_version}</dt>
             <dd data-testid="content-version">{diagnostic::CONTENT_VERSION}</dd>
         </dl>
+        <crate::pages::legal::LegalLinks/>
     }
 }

@@ -3,6 +3,7 @@
 pub mod about;
 pub mod home;
 pub mod join;
+pub mod legal;
 pub mod not_found;
 pub mod question;
 pub mod questionnaire;

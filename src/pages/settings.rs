@@ -17,6 +17,7 @@ pub fn SettingsPage() -> impl IntoView {
         <crate::pwa::InstallSection/>
         <EraseSection/>
         <p><A href="/a-propos">{move || i18n.t().nav_about}</A></p>
+        <crate::pages::legal::LegalLinks/>
     }
 }
 

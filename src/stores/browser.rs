@@ -5,6 +5,7 @@
 use gloo_storage::errors::StorageError;
 use gloo_storage::{LocalStorage, Storage};
 use serde::Serialize;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::schema::KEY_PREFIX;
@@ -70,6 +71,13 @@ pub fn own_keys() -> Vec<(String, usize)> {
             (key, size)
         })
         .collect()
+}
+
+/// Removes `key` (a document that is no longer wanted).
+pub fn remove(key: &str) {
+    if let Some(storage) = local_storage() {
+        let _ = storage.remove_item(key);
+    }
 }
 
 /// Removes every key Arobase owns, and nothing else.
@@ -174,4 +182,26 @@ pub fn measure_persisted() {
     if let Some(p) = performance() {
         let _ = p.measure_with_start_mark("arobase:tap-to-persisted", "arobase:tap");
     }
+}
+
+/// Saves `text` as a file through a temporary object URL: no server, works offline.
+pub fn download(name: &str, mime: &str, text: &str) -> Option<()> {
+    let document = web_sys::window()?.document()?;
+    let parts = js_sys::Array::of1(&text.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
+    let link: web_sys::HtmlAnchorElement = document.create_element("a").ok()?.dyn_into().ok()?;
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    // Revoked a moment later: some browsers read the URL after `click` returns.
+    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    web_sys::window()?
+        .set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 10_000)
+        .ok()
+        .map(|_| ())
 }

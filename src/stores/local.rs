@@ -12,9 +12,10 @@ use leptos::task::spawn_local;
 
 use super::browser::{self, StorageStatus, WriteError};
 use super::schema::{
-    backup_key, campaign_key, campaign_of_key, parse_campaign, parse_settings, CampaignDoc, Damage,
-    NewOps, Operation as CampaignOp, PlanItem, PlanStatus, Settings, Snapshot, StoredAnswer,
-    SyncSettings, SETTINGS_KEY,
+    backup_key, campaign_key, campaign_of_key, parse_campaign, parse_operator, parse_settings,
+    CampaignDoc, Damage, NewOps, Operation as CampaignOp, OperatorSettings, PendingAccess,
+    PlanItem, PlanStatus, Settings, Snapshot, StoredAnswer, SyncSettings, OPERATOR_KEY,
+    SETTINGS_KEY,
 };
 
 /// How many priorities a town picks (SELFIE: two or three).
@@ -363,6 +364,8 @@ impl LocalStore {
             if s.town_name.is_empty() {
                 s.town_name = commune;
             }
+            // A claim let in by the association ends here: its token is now the device token.
+            s.access_request = None;
             s.sync = Some(SyncSettings {
                 token: enrolment.token,
                 device: enrolment.device,
@@ -398,6 +401,31 @@ impl LocalStore {
     /// Leaves the town's space on this phone (after removal, to join again); answers stay.
     pub fn forget_enrolment(&self) {
         self.update_settings(|s| s.sync = None);
+    }
+
+    /// The claim waiting for the association, if any (reactive).
+    pub fn access_request(&self) -> Option<PendingAccess> {
+        self.settings.with(|s| s.access_request.clone())
+    }
+
+    /// Keeps (or updates, or with `None` forgets) the claim waiting for the association.
+    pub fn set_access_request(&self, claim: Option<PendingAccess>) {
+        self.update_settings(|s| s.access_request = claim);
+    }
+
+    /// The operator's enrolment on this browser (the console), read from its own key.
+    pub fn operator(&self) -> Option<OperatorSettings> {
+        browser::read_raw(OPERATOR_KEY).and_then(|raw| parse_operator(&raw))
+    }
+
+    /// Keeps an operator's enrolment under its own key, never beside the town's device token.
+    pub fn set_operator(&self, operator: &OperatorSettings) -> Result<(), SaveFailure> {
+        self.write(OPERATOR_KEY, operator)
+    }
+
+    /// Forgets the operator's enrolment on this browser (removed or unknown to the server).
+    pub fn forget_operator(&self) {
+        browser::remove(OPERATOR_KEY);
     }
 
     /// Ids of the campaigns on this phone, oldest first.

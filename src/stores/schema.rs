@@ -5,6 +5,8 @@
 //! * `arobase.campaign.<id>` — one campaign (a town's yearly diagnostic): its answers **and** its
 //!   outbox of operations, in one document so that an answer and its operation are written by the
 //!   same `setItem`, never one without the other;
+//! * `arobase.operator` — on a browser of the hosting association only: its operator token, kept
+//!   apart from the town's device token so that one can never be sent as the other;
 //! * `arobase.backup.<key>.<time>` — the raw text of a document that could not be read, kept
 //!   before anything else is written to its key, so nothing is ever lost to a parse error.
 //!
@@ -27,6 +29,7 @@ pub const SCHEMA_VERSION: u32 = 2;
 /// Prefix of every key Arobase owns; erasing local data removes exactly these.
 pub const KEY_PREFIX: &str = "arobase.";
 pub const SETTINGS_KEY: &str = "arobase.settings";
+pub const OPERATOR_KEY: &str = "arobase.operator";
 const CAMPAIGN_PREFIX: &str = "arobase.campaign.";
 const BACKUP_PREFIX: &str = "arobase.backup.";
 
@@ -72,6 +75,54 @@ pub struct Settings {
     /// The town's space on the server, once this phone is enrolled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync: Option<SyncSettings>,
+    /// A claim for a commune that already had a space, waiting for the association's decision
+    /// (added in schema 2 without a version bump: absent in older documents, which read as no
+    /// claim). Cleared once the phone is let in, or once the user has read a refusal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_request: Option<PendingAccess>,
+}
+
+/// A claim sent with `POST /api/towns` that became an access request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingAccess {
+    /// The request's token: it tells the request's state, and works as this phone's device token
+    /// once an operator lets it in.
+    pub token: String,
+    /// The request as last read from the server.
+    pub request: diagnostic::association::AccessRequest,
+}
+
+/// What a browser of the hosting association keeps to use the console (under [`OPERATOR_KEY`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperatorSettings {
+    pub schema: u32,
+    /// The operator token (`arobase_op_…`), never sent as a device token.
+    pub token: String,
+    pub operator: diagnostic::association::Operator,
+    /// The name given to this browser at enrolment.
+    pub device_name: String,
+}
+
+impl OperatorSettings {
+    pub fn new(enrolment: diagnostic::association::OperatorEnrolment, device_name: String) -> Self {
+        OperatorSettings {
+            schema: SCHEMA_VERSION,
+            token: enrolment.token,
+            operator: enrolment.operator,
+            device_name,
+        }
+    }
+}
+
+/// Reads the operator document; unreadable or newer ones are ignored (the operator enrols again:
+/// nothing of a town is in it).
+pub fn parse_operator(raw: &str) -> Option<OperatorSettings> {
+    let settings: OperatorSettings = serde_json::from_str(raw).ok()?;
+    (settings.schema <= SCHEMA_VERSION
+        && settings
+            .token
+            .starts_with(diagnostic::association::OPERATOR_TOKEN_PREFIX))
+    .then_some(settings)
 }
 
 /// What this phone knows of its town's space on the server.
@@ -115,6 +166,7 @@ impl Settings {
             last_question: None,
             persistence_requested: false,
             sync: None,
+            access_request: None,
         }
     }
 }

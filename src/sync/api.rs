@@ -1,6 +1,12 @@
-//! The server's sync API, called with `fetch`. Every body type is the protocol's own
-//! (`diagnostic::sync`): one definition for the app and the server.
+//! The server's API, called with `fetch`: the one owner of API calls. Every path is the
+//! protocol's (`diagnostic::association::routes`) and every body type too (`diagnostic::sync`,
+//! `diagnostic::association`): one definition for the app and the server.
 
+use diagnostic::association::{
+    routes, AccessRequest, AccessRequested, AccessRequests, AuditLog, Decision, DecisionKind,
+    EraseTown, HostInfo, OperatorEnrol, OperatorEnrolment, OperatorMe, TownDetail, TownList,
+    TownStatus, TownSummary,
+};
 use diagnostic::sync::{
     ApiErrorBody, CommuneSearch, CreateTown, Devices, Enrolment, Invite, Join, Me, Operation,
     PullPage, Push, PushAck,
@@ -30,6 +36,19 @@ impl ApiError {
         matches!(self, ApiError::Refused { status: 401, .. })
     }
 
+    /// The server's stable reason (`diagnostic::association::codes`, `revoked`…), if any.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiError::Refused { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether the server refused with `code`.
+    pub fn is(&self, code: &str) -> bool {
+        self.code() == Some(code)
+    }
+
     /// A sentence for the user.
     pub fn message(&self) -> String {
         match self {
@@ -46,16 +65,21 @@ async fn call<T: DeserializeOwned>(
     token: Option<&str>,
     body: Option<String>,
 ) -> Result<T, ApiError> {
-    let text = send(method, path, token, body).await?;
-    serde_json::from_str(&text).map_err(|e| ApiError::Unexpected(format!("{path}: {e}")))
+    let (_, text) = send(method, path, token, body).await?;
+    read(path, &text)
 }
 
+fn read<T: DeserializeOwned>(path: &str, text: &str) -> Result<T, ApiError> {
+    serde_json::from_str(text).map_err(|e| ApiError::Unexpected(format!("{path}: {e}")))
+}
+
+/// Sends one request; the status and body of a 2xx answer, else why not.
 async fn send(
     method: &str,
     path: &str,
     token: Option<&str>,
     body: Option<String>,
-) -> Result<String, ApiError> {
+) -> Result<(u16, String), ApiError> {
     let window = web_sys::window().ok_or(ApiError::Unreachable)?;
     let init = web_sys::RequestInit::new();
     init.set_method(method);
@@ -82,7 +106,7 @@ async fn send(
     };
     let status = response.status();
     if (200..300).contains(&status) {
-        return Ok(text);
+        return Ok((status, text));
     }
     // A proxy or a server restarting answers 5xx: as good as unreachable, retried quietly.
     if status >= 500 {
@@ -102,52 +126,203 @@ fn json<T: Serialize>(value: &T) -> Option<String> {
     serde_json::to_string(value).ok()
 }
 
+fn encode(value: &str) -> String {
+    js_sys::encode_uri_component(value).into()
+}
+
+// ------------------------------------------------------------------------------------------------
+// A town's phones
+
 pub async fn search_communes(query: &str) -> Result<CommuneSearch, ApiError> {
-    let q: String = js_sys::encode_uri_component(query).into();
-    call("GET", &format!("/api/communes?q={q}&limit=8"), None, None).await
-}
-
-pub async fn create_town(request: &CreateTown) -> Result<Enrolment, ApiError> {
-    call("POST", "/api/towns", None, json(request)).await
-}
-
-pub async fn join(request: &Join) -> Result<Enrolment, ApiError> {
-    call("POST", "/api/join", None, json(request)).await
-}
-
-pub async fn me(token: &str) -> Result<Me, ApiError> {
-    call("GET", "/api/me", Some(token), None).await
-}
-
-pub async fn devices(token: &str) -> Result<Devices, ApiError> {
-    call("GET", "/api/devices", Some(token), None).await
-}
-
-pub async fn revoke(token: &str, device: &str) -> Result<(), ApiError> {
-    send(
-        "DELETE",
-        &format!("/api/devices/{device}"),
-        Some(token),
+    call(
+        "GET",
+        &format!("{}?q={}&limit=8", routes::COMMUNES, encode(query)),
+        None,
         None,
     )
     .await
-    .map(|_| ())
+}
+
+/// What creating a space gave.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Created {
+    /// 201: the space is made and this phone is its first device.
+    Enrolled(Enrolment),
+    /// 202: the commune has a space already; the claim waits for the association.
+    Requested(AccessRequested),
+}
+
+pub async fn create_town(request: &CreateTown) -> Result<Created, ApiError> {
+    let (status, text) = send("POST", routes::TOWNS, None, json(request)).await?;
+    if status == 202 {
+        read(routes::TOWNS, &text).map(Created::Requested)
+    } else {
+        read(routes::TOWNS, &text).map(Created::Enrolled)
+    }
+}
+
+/// The state of a claim, with the token `POST /api/towns` gave for it.
+pub async fn access_request(token: &str) -> Result<AccessRequest, ApiError> {
+    call("GET", routes::ACCESS_REQUEST, Some(token), None).await
+}
+
+pub async fn join(request: &Join) -> Result<Enrolment, ApiError> {
+    call("POST", routes::JOIN, None, json(request)).await
+}
+
+pub async fn me(token: &str) -> Result<Me, ApiError> {
+    call("GET", routes::ME, Some(token), None).await
+}
+
+pub async fn devices(token: &str) -> Result<Devices, ApiError> {
+    call("GET", routes::DEVICES, Some(token), None).await
+}
+
+/// Removes `device` (this phone itself, or another one as an administrator).
+pub async fn revoke(token: &str, device: &str) -> Result<(), ApiError> {
+    let path = routes::fill(routes::DEVICE, "id", &encode(device));
+    send("DELETE", &path, Some(token), None).await.map(|_| ())
 }
 
 pub async fn invite(token: &str) -> Result<Invite, ApiError> {
-    call("POST", "/api/invites", Some(token), Some("{}".into())).await
+    call("POST", routes::INVITES, Some(token), Some("{}".into())).await
+}
+
+/// Everything the server holds about this phone's town, as the JSON text to save.
+pub async fn export_town(token: &str) -> Result<String, ApiError> {
+    send("GET", routes::TOWN, Some(token), None)
+        .await
+        .map(|(_, text)| text)
+}
+
+/// Erases the town's space (an administrator, confirming with the commune's name).
+pub async fn erase_town(token: &str, confirm: &str) -> Result<(), ApiError> {
+    let body = EraseTown {
+        confirm: confirm.to_string(),
+    };
+    send("DELETE", routes::TOWN, Some(token), json(&body))
+        .await
+        .map(|_| ())
 }
 
 pub async fn push(token: &str, ops: Vec<Operation>) -> Result<PushAck, ApiError> {
-    call("POST", "/api/sync/push", Some(token), json(&Push { ops })).await
+    call("POST", routes::PUSH, Some(token), json(&Push { ops })).await
 }
 
 pub async fn pull(token: &str, after: u64) -> Result<PullPage, ApiError> {
     call(
         "GET",
-        &format!("/api/sync/pull?after={after}&limit=500"),
+        &format!("{}?after={after}&limit=500", routes::PULL),
         Some(token),
         None,
     )
     .await
+}
+
+/// Who runs this server (privacy notice, legal notice, accessibility statement).
+pub async fn host() -> Result<HostInfo, ApiError> {
+    call("GET", routes::HOST, None, None).await
+}
+
+// ------------------------------------------------------------------------------------------------
+// The association's operators (the console). Their token is never a device token.
+
+pub async fn operator_enrol(
+    secret: &str,
+    device_name: &str,
+) -> Result<OperatorEnrolment, ApiError> {
+    let body = OperatorEnrol {
+        secret: secret.to_string(),
+        device_name: device_name.to_string(),
+    };
+    call("POST", routes::OPERATOR_ENROL, None, json(&body)).await
+}
+
+pub async fn operator_me(token: &str) -> Result<OperatorMe, ApiError> {
+    call("GET", routes::OPERATOR_ME, Some(token), None).await
+}
+
+/// Towns matching `query` (words of the name, or the start of the INSEE code), `departement`
+/// (its code, or empty for all) and `status`.
+pub async fn operator_towns(
+    token: &str,
+    query: &str,
+    departement: &str,
+    status: Option<TownStatus>,
+    limit: u32,
+) -> Result<TownList, ApiError> {
+    let mut path = format!(
+        "{}?q={}&departement={}&limit={limit}",
+        routes::OPERATOR_TOWNS,
+        encode(query.trim()),
+        encode(departement.trim())
+    );
+    if let Some(status) = status {
+        path.push_str(&format!("&status={}", status.as_str()));
+    }
+    call("GET", &path, Some(token), None).await
+}
+
+fn town_path(route: &str, town: i64) -> String {
+    routes::fill(route, "id", &town.to_string())
+}
+
+pub async fn operator_town(token: &str, town: i64) -> Result<TownDetail, ApiError> {
+    call(
+        "GET",
+        &town_path(routes::OPERATOR_TOWN, town),
+        Some(token),
+        None,
+    )
+    .await
+}
+
+pub async fn operator_verify(token: &str, town: i64) -> Result<TownSummary, ApiError> {
+    let path = town_path(routes::OPERATOR_VERIFY, town);
+    call("POST", &path, Some(token), Some("{}".into())).await
+}
+
+pub async fn operator_reject(token: &str, town: i64) -> Result<TownSummary, ApiError> {
+    let path = town_path(routes::OPERATOR_REJECT, town);
+    call("POST", &path, Some(token), Some("{}".into())).await
+}
+
+pub async fn operator_recovery(token: &str, town: i64) -> Result<Invite, ApiError> {
+    let path = town_path(routes::OPERATOR_RECOVERY, town);
+    call("POST", &path, Some(token), Some("{}".into())).await
+}
+
+pub async fn operator_remove_device(token: &str, town: i64, device: &str) -> Result<(), ApiError> {
+    let path = routes::fill(
+        &town_path(routes::OPERATOR_DEVICE, town),
+        "device",
+        &encode(device),
+    );
+    send("DELETE", &path, Some(token), None).await.map(|_| ())
+}
+
+pub async fn operator_requests(token: &str) -> Result<AccessRequests, ApiError> {
+    call("GET", routes::OPERATOR_REQUESTS, Some(token), None).await
+}
+
+pub async fn operator_decide(
+    token: &str,
+    request: i64,
+    decision: DecisionKind,
+) -> Result<AccessRequest, ApiError> {
+    let path = routes::fill(routes::OPERATOR_REQUEST, "id", &request.to_string());
+    call("POST", &path, Some(token), json(&Decision { decision })).await
+}
+
+/// The audit log, newest first; `before` pages further back.
+pub async fn operator_audit(
+    token: &str,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<AuditLog, ApiError> {
+    let mut path = format!("{}?limit={limit}", routes::OPERATOR_AUDIT);
+    if let Some(before) = before {
+        path.push_str(&format!("&before={before}"));
+    }
+    call("GET", &path, Some(token), None).await
 }

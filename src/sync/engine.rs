@@ -11,6 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use diagnostic::association::{codes, TownStatus};
 use diagnostic::sync::{Operation, MAX_BATCH};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -41,6 +42,9 @@ pub enum SyncStatus {
     Failed(String),
     /// This device was removed from the town's space; the server's message.
     Revoked(String),
+    /// An operator of the association rejected the town's space: nothing syncs any more; the
+    /// answers stay on the phone.
+    Rejected,
 }
 
 #[derive(Clone, Copy)]
@@ -82,6 +86,10 @@ impl SyncEngine {
             self.status.set(SyncStatus::Revoked(message));
             return;
         }
+        if sync.town.status == TownStatus::Rejected {
+            self.status.set(SyncStatus::Rejected);
+            return;
+        }
         if self.running.get_value() {
             return;
         }
@@ -108,6 +116,12 @@ impl SyncEngine {
                 self.store
                     .update_sync(|s| s.revoked = Some(message.clone()));
                 self.status.set(SyncStatus::Revoked(message));
+                return;
+            }
+            Err(e) if e.is(codes::TOWN_REJECTED) => {
+                self.store
+                    .update_sync(|s| s.town.status = TownStatus::Rejected);
+                self.status.set(SyncStatus::Rejected);
                 return;
             }
             Err(ApiError::Unreachable) => self.status.set(SyncStatus::Unreachable),

@@ -27,9 +27,12 @@ async function chunksOfTheBuild(page: Page): Promise<string[]> {
   return [...(await get(`/${loader}`)).matchAll(/new URL\("\.\/([^"]+\.wasm)"/g)].map((m) => `/${m[1]}`);
 }
 
-/** Waits until the app's background prefetch has downloaded every chunk. */
+/** The association's console: operators only, never prefetched on a town's phone. */
+const consoleChunk = (url: string) => /\/split_association-[0-9a-f]{16}\.wasm$/.test(url);
+
+/** Waits until the app's background prefetch has downloaded every chunk (but the console's). */
 async function prefetched(page: Page, downloaded: string[]) {
-  const chunks = await chunksOfTheBuild(page);
+  const chunks = (await chunksOfTheBuild(page)).filter((c) => !consoleChunk(c));
   expect(chunks.length).toBeGreaterThan(4);
   await expect.poll(() => chunks.filter((c) => downloaded.includes(c)).length, { timeout: 20_000 }).toBe(chunks.length);
   return chunks;
@@ -45,6 +48,7 @@ test.describe('code split into chunks', () => {
     // All chunks come without anyone opening a page, and each only once.
     const chunks = await prefetched(page, downloaded);
     expect(downloaded.filter(chunkWasm).length, 'no chunk fetched twice').toBe(chunks.length);
+    expect(downloaded.filter(consoleChunk), 'the console stays on the server').toEqual([]);
     expect(app.consoleErrors.filter((e) => !e.includes('Service Worker registration blocked'))).toEqual([]);
     app.expectNoForeignRequests();
   });
@@ -95,5 +99,17 @@ test.describe('code split into chunks', () => {
     await unavailable.getByRole('button', { name: 'Réessayer' }).click();
     await expect(app.heading).toHaveText('Résultats');
     await expect(unavailable).toHaveCount(0);
+  });
+
+  test("the association's console is a chunk of its own, fetched only when opened", async ({ page, baseURL }) => {
+    const app = new AppPage(page, new URL(baseURL!).origin);
+    const downloaded = wasmDownloads(page);
+    await app.goto('/');
+    await prefetched(page, downloaded);
+    expect(downloaded.filter(consoleChunk)).toEqual([]);
+    await page.goto('/association');
+    await expect(app.heading).toHaveText("Console de l'association");
+    await expect(page.getByTestId('console-closed')).toContainText("n'est pas inscrit comme opérateur");
+    expect(downloaded.filter(consoleChunk)).toHaveLength(1);
   });
 });

@@ -279,9 +279,10 @@ test.describe('offline', () => {
     }
     expect(precache.some((p) => p.endsWith('_bg.wasm')), 'the wasm is precached').toBe(true);
     expect(precache.some((p) => p.startsWith('/icons/screenshot')), 'screenshots are not precached').toBe(false);
+    expect(precache.some((p) => p.startsWith('/split_association-')), "the association's console is not precached").toBe(false);
     for (const [name, paths] of Object.entries(caches)) {
       for (const path of paths.filter((p) => p.startsWith('/api/'))) {
-        expect(path.startsWith('/api/questionnaire'), `${name} holds ${path}`).toBe(true);
+        expect(path.startsWith('/api/questionnaire') || path === '/api/host', `${name} holds ${path}`).toBe(true);
       }
     }
     // Reference data is kept for offline use (stale-while-revalidate); other API answers never.

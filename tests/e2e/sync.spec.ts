@@ -103,6 +103,10 @@ test.describe('sync between the phones of one town', () => {
     const { mayor, deputy, mayorPage, deputyTown } = await enrolTwoPhones(browser, baseURL!, 'Poincy');
     await mayorPage.bringToFront();
     await mayorPage.getByRole('button', { name: 'Retirer Paul Martin' }).click();
+    // Removal asks first, and says what it does.
+    const dialog = mayorPage.getByRole('dialog', { name: "Retirer le téléphone « Paul Martin » de l'espace ?" });
+    await expect(dialog).toContainText("perdra l'accès");
+    await dialog.getByRole('button', { name: 'Retirer', exact: true }).click();
     await expect(mayorPage.getByTestId('devices')).toContainText('retiré');
     await deputyTown.open();
     await deputyTown.page.getByRole('button', { name: 'Synchroniser' }).click();

@@ -1,6 +1,5 @@
 use diagnostic::{questionnaire, Scores};
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::i18n::use_i18n;
 use crate::report::export::{file_name, to_csv, to_json, ExportInput};
@@ -93,7 +92,7 @@ pub fn ExportButtons(scores: Memo<Scores>) -> impl IntoView {
         } else {
             (to_csv(&input), "text/csv;charset=utf-8", "csv")
         };
-        download(&file_name(&town, &campaign.id, ext), mime, &text);
+        crate::stores::browser::download(&file_name(&town, &campaign.id, ext), mime, &text);
     };
     view! {
         <section aria-labelledby="export-titre" class="no-print">
@@ -111,26 +110,4 @@ fn print() {
     if let Some(window) = web_sys::window() {
         let _ = window.print();
     }
-}
-
-/// Saves `text` as a file through a temporary object URL: no server, works offline.
-fn download(name: &str, mime: &str, text: &str) -> Option<()> {
-    let document = web_sys::window()?.document()?;
-    let parts = js_sys::Array::of1(&text.into());
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
-    let link: web_sys::HtmlAnchorElement = document.create_element("a").ok()?.dyn_into().ok()?;
-    link.set_href(&url);
-    link.set_download(name);
-    link.click();
-    // Revoked a moment later: some browsers read the URL after `click` returns.
-    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
-        let _ = web_sys::Url::revoke_object_url(&url);
-    });
-    web_sys::window()?
-        .set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 10_000)
-        .ok()
-        .map(|_| ())
 }

@@ -321,6 +321,76 @@ fn settings_read_back_and_reject_newer_schemas() {
 }
 
 #[test]
+fn settings_without_a_claim_read_as_none_and_a_claim_round_trips() {
+    // A schema-2 document written before claims existed.
+    let older = r#"{"schema":2,"device_id":"d","current_campaign":"2026"}"#;
+    assert_eq!(parse_settings(older).unwrap().access_request, None);
+
+    let mut settings = Settings::new("device".into(), "2026".into());
+    let raw = serde_json::to_string(&settings).unwrap();
+    assert!(
+        !raw.contains("access_request"),
+        "absent when there is no claim: {raw}"
+    );
+    settings.access_request = Some(PendingAccess {
+        token: "arobase_request".into(),
+        request: diagnostic::association::AccessRequest {
+            id: 7,
+            town_id: 3,
+            commune: diagnostic::sync::Commune {
+                code: "77475".into(),
+                name: "Trilport".into(),
+                departement: "77".into(),
+                departement_name: None,
+                region: "11".into(),
+                postal_codes: vec!["77470".into()],
+                population: 5_000,
+                epci: None,
+            },
+            name: "Marie".into(),
+            role: diagnostic::sync::Role::Maire,
+            created_ms: 1,
+            status: diagnostic::association::RequestStatus::Pending,
+            decided_ms: None,
+        },
+    });
+    let raw = serde_json::to_string(&settings).unwrap();
+    assert_eq!(parse_settings(&raw), Ok(settings));
+}
+
+#[test]
+fn the_operator_document_keeps_only_an_operator_token() {
+    let operator = diagnostic::association::Operator {
+        id: 1,
+        name: "Claire".into(),
+        email: None,
+        created_ms: 1,
+        removed_ms: None,
+    };
+    let enrolment = diagnostic::association::OperatorEnrolment {
+        token: "arobase_op_secret".into(),
+        operator: operator.clone(),
+    };
+    let settings = OperatorSettings::new(enrolment, "Ordinateur du siège".into());
+    let raw = serde_json::to_string(&settings).unwrap();
+    assert_eq!(parse_operator(&raw), Some(settings.clone()));
+    // A device token under this key is never taken for an operator's.
+    let device = serde_json::to_string(&OperatorSettings {
+        token: "arobase_device".into(),
+        ..settings.clone()
+    })
+    .unwrap();
+    assert_eq!(parse_operator(&device), None);
+    let newer = serde_json::to_string(&OperatorSettings {
+        schema: SCHEMA_VERSION + 1,
+        ..settings
+    })
+    .unwrap();
+    assert_eq!(parse_operator(&newer), None);
+    assert_eq!(parse_operator("nope"), None);
+}
+
+#[test]
 fn backup_keys_are_recognised_and_never_collide_with_documents() {
     let key = backup_key(&campaign_key("2026"), 1_700_000_000_123.0);
     assert_eq!(key, "arobase.backup.campaign.2026.1700000000123");

@@ -47,3 +47,43 @@ export class TownScreen {
     await expect(this.page.getByRole('button', { name: 'Synchroniser' })).toBeEnabled();
   }
 }
+
+/** What the town page shows of the association's side: status, roles, removal, claims. */
+export class TownSpace {
+  constructor(readonly page: Page) {}
+
+  get status(): Locator {
+    return this.page.getByTestId('town-status');
+  }
+
+  get devices(): Locator {
+    return this.page.getByTestId('devices');
+  }
+
+  device(name: string): Locator {
+    return this.devices.getByRole('listitem').filter({ hasText: name });
+  }
+
+  removeButton(name: string): Locator {
+    return this.devices.getByRole('button', { name: `Retirer ${name}` });
+  }
+
+  get dialog(): Locator {
+    return this.page.getByRole('dialog');
+  }
+
+  /** Claims `commune`, which has a space already: the claim goes to the association. */
+  async claimSpace(commune: string, name: string, role: string) {
+    await this.page.getByLabel('Rechercher votre commune').fill(commune);
+    await this.page.getByRole('button', { name: 'Rechercher' }).click();
+    await this.page.getByRole('button', { name: new RegExp(`^${commune} \\(`) }).first().click();
+    await this.page.getByLabel("Votre nom d'affichage").first().fill(name);
+    await this.page.getByLabel('Votre rôle').first().selectOption({ label: role });
+    await this.page.getByRole('button', { name: "Créer l'espace" }).click();
+    await expect(this.page.getByRole('heading', { name: "Demande envoyée à l'association…" })).toBeVisible();
+  }
+
+  get claimStatus(): Locator {
+    return this.page.getByTestId('access-request-status');
+  }
+}
