@@ -1,6 +1,7 @@
 //! `arobase-server`: parse the configuration, start the server, stop on SIGINT/SIGTERM; or, with
 //! `import-communes`, load the commune list into the database and exit.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -30,7 +31,10 @@ async fn main() -> ExitCode {
     println!("Arobase listening on http://{addr}");
     // Second, never first: scripts read the address from the first line.
     if let Some(link) = handle.first_operator_link() {
-        println!("Premier opérateur : {link}");
+        // Not `println!`: a script that read the address and closed the pipe must not make the
+        // server panic on a broken pipe.
+        let mut stdout = std::io::stdout();
+        let _ = writeln!(stdout, "Premier opérateur : {link}").and_then(|()| stdout.flush());
         tracing::warn!(
             "no operator yet: open the « Premier opérateur » link printed on stdout in a browser \
              to enrol the first one (it works once; each start prints a new one until then)"

@@ -895,7 +895,9 @@ async fn erasure_leaves_nothing_of_the_town(backend: Backend) {
         "SELECT COUNT(*) FROM ops WHERE comment LIKE '%personnel%'".to_string(),
         "SELECT COUNT(*) FROM devices WHERE name IN ('Anne', 'Sami', 'Yann')".to_string(),
         "SELECT COUNT(*) FROM access_requests WHERE name IN ('Yann', 'Encore')".to_string(),
-        "SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%personnel%'".to_string(),
+        "SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%personnel%' \
+         OR detail LIKE '%Yann%' OR detail LIKE '%Sami%' OR actor LIKE '%Sami%'"
+            .to_string(),
     ] {
         assert_eq!(count(&server, &sql).await, 0, "{sql}");
     }
@@ -1049,6 +1051,18 @@ async fn every_operator_act_is_audited_and_paged(backend: Backend) {
     ] {
         assert!(names.contains(action), "{action} missing: {names:?}");
     }
+    let added: Vec<&str> = entries
+        .iter()
+        .filter(|entry| entry["action"] == "operator-added")
+        .map(|entry| entry["actor"].as_str().unwrap())
+        .collect();
+    // The server's own « Premier opérateur », then Claire by the command line.
+    assert_eq!(added, ["ligne de commande", "serveur"], "{entries:?}");
+    let enrolled = entries
+        .iter()
+        .find(|entry| entry["action"] == "operator-enrolled")
+        .unwrap();
+    assert_eq!(enrolled["actor"], "« Claire » (opérateur)");
     let ids: Vec<i64> = entries.iter().map(|e| e["id"].as_i64().unwrap()).collect();
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
     let verified = entries
@@ -1109,6 +1123,8 @@ async fn hostile_input_on_the_new_endpoints_is_a_4xx(backend: Backend) {
         "1.5",
         "%F0%9F%92%A5",
         "999999",
+        "%00",
+        "1%00",
     ] {
         for path in [
             format!("/api/operator/towns/{id}"),
@@ -1188,6 +1204,24 @@ async fn hostile_input_on_the_new_endpoints_is_a_4xx(backend: Backend) {
     ));
     cases.push((Method::GET, "/api/access-request".into(), None, None));
     cases.push((
+        Method::DELETE,
+        format!("/api/operator/towns/1/devices/{}", "x".repeat(5000)),
+        Some(op.as_str()),
+        None,
+    ));
+    cases.push((
+        Method::DELETE,
+        "/api/operator/towns/1/devices/a%00b".into(),
+        Some(op.as_str()),
+        None,
+    ));
+    cases.push((
+        Method::GET,
+        "/api/operator/towns?q=%00&departement=%00".into(),
+        Some(op.as_str()),
+        None,
+    ));
+    cases.push((
         Method::GET,
         "/api/access-request".into(),
         Some(mayor.token.as_str()),
@@ -1219,4 +1253,111 @@ async fn hostile_input_on_the_new_endpoints_is_a_4xx(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = server.get_json("/api/operator/me", Some(&op)).await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// A PostgreSQL database made before the association's side migrates with its data: spaces
+/// verified, creators and mayors administrators, invitations kept, the commune unique among
+/// live spaces only. (The same for SQLite is a unit test of `storage::sqlite`.)
+#[tokio::test]
+async fn a_postgres_database_from_before_operators_migrates_with_its_data() {
+    use server::storage::Storage as _;
+    use sqlx::Connection as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let url = common::fresh_database_url(Backend::Postgres, tmp.path()).await;
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    let mut before = sqlx::migrate!("./migrations/postgres");
+    let first_two = before.migrations[..2].to_vec();
+    before.migrations = std::borrow::Cow::Owned(first_two);
+    before.run(&mut conn).await.unwrap();
+    for sql in [
+        "INSERT INTO communes (code, name, search_name, departement, region, postal_codes, \
+         population) VALUES ('29155', 'Plouguerneau', 'plouguerneau', '29', '53', ' 29880 ', 6641)",
+        "INSERT INTO towns (commune_code, created_ms, last_seq) VALUES ('29155', 100, 1)",
+        "INSERT INTO devices (id, town_id, token_hash, name, role, created_ms) \
+         SELECT 'creator', id, 'h1', 'Anne', 'adjoint', 100 FROM towns",
+        "INSERT INTO devices (id, town_id, token_hash, name, role, created_ms, invited_by) \
+         SELECT 'mayor', id, 'h2', 'Marie', 'maire', 200, 'creator' FROM towns",
+        "INSERT INTO devices (id, town_id, token_hash, name, role, created_ms, invited_by) \
+         SELECT 'joined', id, 'h3', 'Sami', 'dgs', 300, 'creator' FROM towns",
+        "INSERT INTO invites (town_id, created_by, secret_hash, code_prefix, code_hash, \
+         created_ms, code_expires_ms, link_expires_ms) \
+         SELECT id, 'creator', 's', 'ABC', 'c', 150, 160, 170 FROM towns",
+    ] {
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    }
+    conn.close().await.unwrap();
+
+    let storage = server::Database::connect(&url).await.unwrap();
+    let town_id: i64 = sqlx::query_scalar("SELECT id FROM towns")
+        .fetch_one(storage.as_postgres().unwrap().pool())
+        .await
+        .unwrap();
+    let town = storage.town(town_id).await.unwrap().unwrap();
+    assert_eq!(town.status, diagnostic::association::TownStatus::Verified);
+    let admins: Vec<(String, bool)> = storage
+        .devices(town_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|device| (device.id, device.admin))
+        .collect();
+    assert_eq!(
+        admins,
+        [
+            ("creator".to_string(), true),
+            ("mayor".to_string(), true),
+            ("joined".to_string(), false)
+        ]
+    );
+    let pool = storage.as_postgres().unwrap().pool();
+    let invites: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM invites WHERE created_by = 'creator'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(invites, 1);
+    let duplicate = sqlx::query("INSERT INTO towns (commune_code, created_ms) VALUES ('29155', 1)")
+        .execute(pool)
+        .await;
+    assert!(duplicate.is_err(), "one live space per commune");
+    sqlx::query("UPDATE towns SET status = 'rejected'")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO towns (commune_code, created_ms) VALUES ('29155', 1)")
+        .execute(pool)
+        .await
+        .unwrap();
+    storage.close().await;
+}
+
+/// Instances starting together on one PostgreSQL database make one first operator, not one each.
+#[tokio::test]
+async fn instances_starting_together_make_one_first_operator() {
+    let first = TestServer::start_backend(Backend::Postgres).await;
+    let url = first.database_url.clone();
+    let starts = (0..4).map(|_| {
+        let url = url.clone();
+        async move { TestServer::start_on(&url).await }
+    });
+    let servers = futures_join_all(starts).await;
+    assert_eq!(
+        count(&first, "SELECT COUNT(*) FROM operators WHERE bootstrap").await,
+        1
+    );
+    drop(servers);
+}
+
+/// `futures::future::join_all` without the dependency.
+async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut outputs = Vec::new();
+    for handle in handles {
+        outputs.push(handle.await.unwrap());
+    }
+    outputs
 }

@@ -31,6 +31,8 @@ const MAX_SECRET_CHARS: usize = 100;
 const DEFAULT_TOWNS: i64 = 50;
 /// Most towns or audit entries in one answer.
 const MAX_PAGE: i64 = 200;
+/// Longest device id looked up (a real one has 36 characters).
+const MAX_DEVICE_ID_CHARS: usize = 64;
 /// Longest town search.
 const MAX_QUERY_CHARS: usize = 100;
 
@@ -271,6 +273,11 @@ pub async fn remove_device(
     Path((id, device)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let id = path_id(&id, "commune")?;
+    // A device id is a UUID: anything long or with control characters (a NUL would be a
+    // PostgreSQL error) names no device, without asking the database.
+    if device.len() > MAX_DEVICE_ID_CHARS || device.chars().any(char::is_control) {
+        return Err(not_found("Aucun appareil de ce numéro dans cet espace."));
+    }
     match state
         .storage
         .revoke_device(

@@ -101,5 +101,8 @@ mod queries {
     /// A row checked then changed is locked until commit, so concurrent requests (wrong codes
     /// guessed in parallel, decisions) see each other's changes.
     const FOR_UPDATE: &str = " FOR UPDATE";
+    /// Serialises the first operator's making between server instances starting together (a
+    /// transaction-scoped advisory lock; the number is Arobase's own).
+    const LOCK_BOOTSTRAP: &str = "SELECT pg_advisory_xact_lock(4272070011)";
     include!("queries.rs");
 }

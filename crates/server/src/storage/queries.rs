@@ -743,7 +743,7 @@ impl Storage for Backend {
             return Ok(RevokeOutcome::NotFound);
         }
         let row = sqlx::query(
-            "SELECT name, role, admin, revoked_ms FROM devices WHERE id = $1 AND town_id = $2",
+            "SELECT role, admin, revoked_ms FROM devices WHERE id = $1 AND town_id = $2",
         )
         .bind(device_id)
         .bind(town_id)
@@ -815,7 +815,7 @@ impl Storage for Backend {
             .map_err(failed("cancelling a device's invitations"))?;
         if let Remover::Operator(actor) = by {
             let town = town_ref(&mut tx, town_id).await?;
-            let name: String = get(&row, "name")?;
+            // The role, not the name: the log outlives the town and keeps none of its content.
             let role: String = get(&row, "role")?;
             insert_audit(
                 &mut tx,
@@ -823,7 +823,7 @@ impl Storage for Backend {
                 actor,
                 AuditAction::DeviceRemoved,
                 town.as_ref(),
-                Some(format!("« {name} » ({role})")),
+                Some(format!("un appareil ({role})")),
             )
             .await?;
         }
@@ -1295,6 +1295,10 @@ impl Storage for Backend {
 
     async fn bootstrap_operator(&self, link: &NewEnrolmentLink) -> Result<bool, StorageError> {
         let mut tx = begin(self.writer()).await?;
+        sqlx::query(LOCK_BOOTSTRAP)
+            .execute(&mut *tx)
+            .await
+            .map_err(failed("serialising the first operator"))?;
         let enrolled: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM operators o WHERE o.removed_ms IS NULL AND EXISTS \
              (SELECT 1 FROM operator_tokens k WHERE k.operator_id = o.id \
@@ -1586,7 +1590,8 @@ impl Storage for Backend {
         let name: String = get(&row, "name")?;
         let role_text: String = get(&row, "role")?;
         let role = role_from(&role_text)?;
-        let detail = format!("« {name} » ({role_text}), demande n° {request_id}");
+        // The role, not the name: the log outlives the town and keeps none of its content.
+        let detail = format!("demande n° {request_id} ({role_text})");
         let device = |admin| NewDevice {
             id: device_id.to_string(),
             token_hash: String::new(),

@@ -178,6 +178,8 @@ mod queries {
     /// SQLite has one writer at a time: a row read in a write transaction cannot change before
     /// commit, so there is no row lock to take.
     const FOR_UPDATE: &str = "";
+    /// Serialises the first operator's making between server instances: SQLite's writer does.
+    const LOCK_BOOTSTRAP: &str = "SELECT 1";
     include!("queries.rs");
 }
 
@@ -226,7 +228,9 @@ async fn migrate(writer: &SqlitePool) -> Result<(), sqlx::migrate::MigrateError>
     sqlx::query("PRAGMA foreign_keys = OFF")
         .execute(&mut *conn)
         .await?;
-    let migrated = sqlx::migrate!("./migrations/sqlite").run(&mut *conn).await;
+    let migrated = sqlx::migrate!("./migrations/sqlite")
+        .run_direct(&mut *conn)
+        .await;
     let violations = match migrated {
         Ok(()) => sqlx::query("PRAGMA foreign_key_check")
             .fetch_all(&mut *conn)
