@@ -263,3 +263,52 @@ fn erasing_removes_only_arobase_keys() {
         "only the new settings and the foreign key remain"
     );
 }
+
+#[wasm_bindgen_test]
+fn an_operator_token_lives_under_its_own_key_and_a_claim_in_the_settings() {
+    use arobase::stores::schema::{OperatorSettings, PendingAccess, OPERATOR_KEY};
+    use diagnostic::association::{AccessRequest, Operator, OperatorEnrolment, RequestStatus};
+    reset();
+    let store = LocalStore::load();
+    assert_eq!(store.operator(), None);
+    let enrolment = OperatorEnrolment {
+        token: "arobase_op_browser".into(),
+        operator: Operator {
+            id: 1,
+            name: "Claire".into(),
+            email: None,
+            created_ms: 1,
+            removed_ms: None,
+        },
+    };
+    let operator = OperatorSettings::new(enrolment, "Ordinateur du siège".into());
+    store.set_operator(&operator).unwrap();
+    // Its own key: the settings (and any device token in them) never carry it.
+    let settings = storage().get_item(SETTINGS_KEY).unwrap().unwrap();
+    assert!(!settings.contains("arobase_op_"), "{settings}");
+    assert_eq!(LocalStore::load().operator(), Some(operator));
+
+    // A claim waiting for the association is kept in the settings, and read back.
+    let claim = PendingAccess {
+        token: "arobase_request".into(),
+        request: AccessRequest {
+            id: 3,
+            town_id: 1,
+            commune: serde_json::from_str(
+                r#"{"code":"77382","name":"Quincy-Voisins","departement":"77","region":"11","postal_codes":["77860"],"population":5547}"#,
+            )
+            .unwrap(),
+            name: "Paul".into(),
+            role: diagnostic::sync::Role::Adjoint,
+            created_ms: 2,
+            status: RequestStatus::Pending,
+            decided_ms: None,
+        },
+    };
+    store.set_access_request(Some(claim.clone()));
+    assert_eq!(LocalStore::load().access_request(), Some(claim));
+
+    store.forget_operator();
+    assert!(storage().get_item(OPERATOR_KEY).unwrap().is_none());
+    assert!(keys().iter().all(|k| k != OPERATOR_KEY));
+}
