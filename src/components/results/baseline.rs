@@ -114,7 +114,7 @@ fn BaselineLine(item: BaselineItem) -> impl IntoView {
             format!(
                 "{} {} {}",
                 t.baseline_below_threshold,
-                item.min_population.unwrap_or(0),
+                grouped(item.min_population.unwrap_or(0)),
                 t.inhabitants
             ),
         ),
@@ -126,8 +126,10 @@ fn BaselineLine(item: BaselineItem) -> impl IntoView {
     };
     let threshold = match (item.applies, item.min_population) {
         (None, Some(min)) => Some(format!(
-            "{} {min} {}",
-            t.baseline_applies_from, t.inhabitants
+            "{} {} {}",
+            t.baseline_applies_from,
+            grouped(min),
+            t.inhabitants
         )),
         _ => None,
     };
