@@ -40,9 +40,18 @@ async fn answers_on_the_previous_version_are_accepted(backend: Backend) {
     assert_eq!(
         moved,
         [
-            ("secu-dpo-designation".to_string(), Some("duty-yes".to_string())),
-            ("demat-saisine-electronique".to_string(), Some("dont-know".to_string())),
-            ("plan:secu-registre-traitements".to_string(), Some("todo".to_string())),
+            (
+                "secu-dpo-designation".to_string(),
+                Some("duty-yes".to_string())
+            ),
+            (
+                "demat-saisine-electronique".to_string(),
+                Some("dont-know".to_string())
+            ),
+            (
+                "plan:secu-registre-traitements".to_string(),
+                Some("todo".to_string())
+            ),
         ]
     );
 }
