@@ -82,7 +82,7 @@ fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('\u{202F}');
         }
         out.push(c);
@@ -114,7 +114,7 @@ fn BaselineLine(item: BaselineItem) -> impl IntoView {
             format!(
                 "{} {} {}",
                 t.baseline_below_threshold,
-                item.min_population.unwrap_or(0),
+                grouped(item.min_population.unwrap_or(0)),
                 t.inhabitants
             ),
         ),
@@ -126,8 +126,10 @@ fn BaselineLine(item: BaselineItem) -> impl IntoView {
     };
     let threshold = match (item.applies, item.min_population) {
         (None, Some(min)) => Some(format!(
-            "{} {min} {}",
-            t.baseline_applies_from, t.inhabitants
+            "{} {} {}",
+            t.baseline_applies_from,
+            grouped(min),
+            t.inhabitants
         )),
         _ => None,
     };
