@@ -38,7 +38,7 @@ pub struct Released {
 
 /// Every town released in `campaign`, from the stored logs. Only verified spaces count in
 /// aggregates (`verified_only`): spaces nobody checked could be made up to single out a real
-/// town; the console's named list takes any live space.
+/// town.
 pub async fn released_towns(
     storage: &impl Storage,
     campaign: &str,

@@ -11,8 +11,8 @@ use axum::Json;
 use diagnostic::association::codes;
 use diagnostic::network::{
     check_network_op, csv, groups_of, is_network_key, level_distribution, named_result,
-    participation, weakest_questions, year_on_year, AggregatesPage, GroupKey, NetworkDashboard,
-    NetworkError, ReleaseLevel, TownParticipation,
+    participation, released_town, weakest_questions, year_on_year, AggregatesPage, GroupKey,
+    NetworkDashboard, NetworkError, ReleaseLevel, TownParticipation,
 };
 use diagnostic::sync::{is_campaign, Operation};
 use serde::Deserialize;
@@ -22,7 +22,7 @@ use crate::auth::{Authenticated, OperatorAuthenticated};
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
-use crate::network::{load_ledger, released_towns};
+use crate::network::load_ledger;
 use crate::storage::{Storage, StorageError};
 use crate::AppState;
 
@@ -182,10 +182,27 @@ pub async fn dashboard(
     .to_string();
     let storage = &state.storage;
     let questionnaire = diagnostic::questionnaire();
+    // One read of each town's log serves both its participation and, when it chose to be
+    // named, its line in the console (from its live log: a withdrawal shows at once).
     let mut towns = Vec::new();
+    let mut named = Vec::new();
     for (town_id, space) in storage.network_towns().await? {
         let log = storage.campaign_ops(town_id, &campaign).await?;
         towns.push(TownParticipation::from_log(&space.commune, &log, &campaign));
+        if let Some((ReleaseLevel::Named, released)) = released_town(
+            town_id.to_string(),
+            &space.commune,
+            &log,
+            questionnaire,
+            &campaign,
+        ) {
+            named.push(named_result(
+                questionnaire,
+                &space.commune,
+                &campaign,
+                &released.answers,
+            ));
+        }
     }
     let (ledger, published_ms) = load_ledger(storage, &campaign).await?;
     let national = ledger.aggregate(&GroupKey::national());
@@ -215,19 +232,6 @@ pub async fn dashboard(
         }
         None => None,
     };
-    let mut named: Vec<_> = released_towns(storage, &campaign, false)
-        .await?
-        .into_iter()
-        .filter(|released| released.level == ReleaseLevel::Named)
-        .map(|released| {
-            named_result(
-                questionnaire,
-                &released.space.commune,
-                &campaign,
-                &released.town.answers,
-            )
-        })
-        .collect();
     named.sort_by(|a, b| a.commune.cmp(&b.commune));
     Ok(private_json(
         StatusCode::OK,
