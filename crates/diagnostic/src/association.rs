@@ -106,6 +106,8 @@ pub mod codes {
     pub const TOWN_REJECTED: &str = "town_rejected";
     /// 403: only an administrator of the town may do this.
     pub const NOT_ADMIN: &str = "not_admin";
+    /// 409: a release pushed for a campaign that is not validated (see [`crate::network`]).
+    pub const NOT_VALIDATED: &str = "not_validated";
     /// 409: that would remove the town's last administrator.
     pub const LAST_ADMIN: &str = "last_admin";
     /// 429: the town has [`super::MAX_LIVE_INVITES_PER_TOWN`] live invitations.

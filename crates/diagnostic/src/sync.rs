@@ -273,7 +273,10 @@ impl Operation {
         // A phone still on an older content version syncs that version's ids: they are valid
         // when the migration map carries them to a current question (and option), exactly as
         // a stored answer would be migrated — so an older phone is never refused.
-        if let Some(target) = plan_target(&self.question) {
+        if let Some(checked) = crate::network::validate_network_op(self) {
+            // A town's validation or release (`validation:<campaign>`, `release:<campaign>`).
+            checked.map_err(OpError::from)?;
+        } else if let Some(target) = plan_target(&self.question) {
             // An action-plan entry: the question whose recommendation is a priority, its status.
             if questionnaire.upgrade(target, None).is_none() {
                 return Err(OpError::Question(self.question.clone()));
@@ -377,6 +380,20 @@ pub enum OpError {
     Clock(String),
     #[error("invalid base: {0}")]
     Base(String),
+    /// A validation or release whose key, choice or note is wrong. Boxed: a
+    /// [`crate::network::NetworkOpError`] may itself wrap an `OpError`.
+    #[error(transparent)]
+    Network(Box<crate::network::NetworkOpError>),
+}
+
+impl From<crate::network::NetworkOpError> for OpError {
+    fn from(err: crate::network::NetworkOpError) -> OpError {
+        match err {
+            // Never nest an `OpError` in itself.
+            crate::network::NetworkOpError::Op(op) => op,
+            other => OpError::Network(Box::new(other)),
+        }
+    }
 }
 
 /// Whether `s` is a campaign id: a year from [`FIRST_CAMPAIGN`] to [`LAST_CAMPAIGN`], written

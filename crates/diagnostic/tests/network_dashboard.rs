@@ -29,10 +29,15 @@ fn answers(q: &Questionnaire, stage: u8, low: usize) -> Answers {
         .enumerate()
         .map(|(i, x)| {
             let s = if i < low { 0 } else { stage };
-            let option = x
+            // Custom scales (content apvf-2026.2) skip some stages: the nearest one, lower first.
+            let (_, _, option) = x
                 .answers
                 .iter()
-                .find(|o| o.kind == AnswerKind::Stage(s))
+                .filter_map(|o| match o.kind {
+                    AnswerKind::Stage(t) => Some((t.abs_diff(s), t, o)),
+                    _ => None,
+                })
+                .min_by_key(|(distance, t, _)| (*distance, *t))
                 .unwrap();
             (x.id.clone(), Answer::new(option.id.clone()))
         })

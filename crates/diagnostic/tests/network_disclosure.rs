@@ -31,12 +31,23 @@ fn commune(code: &str, population: u64, departement: &str, region: &str, epci: &
 
 /// The option of `question` with `kind`.
 fn option(q: &Questionnaire, question: &str, kind: AnswerKind) -> String {
-    q.question(question)
-        .unwrap()
-        .answers
+    let answers = &q.question(question).unwrap().answers;
+    if let Some(exact) = answers.iter().find(|o| o.kind == kind) {
+        return exact.id.clone();
+    }
+    // Custom scales (content apvf-2026.2) skip some stages: the nearest one, lower first.
+    let AnswerKind::Stage(wanted) = kind else {
+        panic!("{question} has no {kind:?}")
+    };
+    answers
         .iter()
-        .find(|o| o.kind == kind)
+        .filter_map(|o| match o.kind {
+            AnswerKind::Stage(s) => Some((s.abs_diff(wanted), s, o)),
+            _ => None,
+        })
+        .min_by_key(|(distance, s, _)| (*distance, *s))
         .unwrap()
+        .2
         .id
         .clone()
 }

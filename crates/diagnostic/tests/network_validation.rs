@@ -27,12 +27,17 @@ fn question_ids(q: &Questionnaire, n: usize) -> Vec<String> {
 
 /// The id of `question`'s option at `stage` (questions may have their own option ids).
 fn stage(q: &Questionnaire, question: &str, stage: u8) -> String {
-    q.question(question)
-        .unwrap()
-        .answers
+    let answers = &q.question(question).unwrap().answers;
+    // Custom scales (content apvf-2026.2) skip some stages: the nearest one, lower first.
+    answers
         .iter()
-        .find(|o| o.kind == diagnostic::AnswerKind::Stage(stage))
+        .filter_map(|o| match o.kind {
+            diagnostic::AnswerKind::Stage(s) => Some((s.abs_diff(stage), s, o)),
+            _ => None,
+        })
+        .min_by_key(|(distance, s, _)| (*distance, *s))
         .unwrap()
+        .2
         .id
         .clone()
 }

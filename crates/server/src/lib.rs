@@ -23,6 +23,7 @@ pub mod extract;
 pub mod handlers;
 pub mod invite;
 pub mod limits;
+pub mod network;
 pub mod operators;
 pub mod retention;
 pub mod router;
@@ -172,6 +173,7 @@ impl Server {
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let retention = retention::spawn(storage.clone(), host, shutdown_rx.clone());
+        let publication = network::spawn(storage.clone(), shutdown_rx.clone());
         let storage_for_serve = storage.clone();
         let task = tokio::spawn(async move {
             let result = serve(
@@ -193,6 +195,7 @@ impl Server {
                 shutdown,
                 task,
                 retention,
+                publication,
                 storage,
                 first_operator_link,
             },
@@ -210,6 +213,8 @@ pub struct ServerHandle {
     task: JoinHandle<Result<(), ServerError>>,
     /// The retention task ([`retention`]); it stops with the server.
     retention: JoinHandle<()>,
+    /// The publication task ([`network`]); it stops with the server.
+    publication: JoinHandle<()>,
     storage: Database,
     first_operator_link: Option<String>,
 }
@@ -243,10 +248,13 @@ impl ServerHandle {
             task,
             shutdown,
             retention,
+            publication,
             ..
         } = self;
         // A pass in progress is one transaction per town: dropping it rolls the current one back.
         retention.abort();
+        // A pass in progress writes each ledger in one statement: aborting loses nothing.
+        publication.abort();
         let result = task.await;
         drop(shutdown);
         result.map_err(|_| ServerError::Panicked)?

@@ -28,6 +28,10 @@
 //! | GET/HEAD | `/api/operator/requests`               | [`operator::requests`]                | operator |
 //! | POST     | `/api/operator/requests/{id}`          | [`operator::decide`]                  | operator |
 //! | GET/HEAD | `/api/operator/audit`                  | [`operator::audit`]                   | operator |
+//! | GET/HEAD | `/api/network/aggregates?campaign=`    | [`network::aggregates`]               | token    |
+//! | GET/HEAD | `/api/network/aggregates.csv?campaign=` | [`network::open_data_csv`]           | rate     |
+//! | GET/HEAD | `/api/operator/network?campaign=`      | [`network::dashboard`]                | operator |
+//! | GET/HEAD | `/api/operator/network.csv?campaign=`  | [`network::operator_csv`]             | operator |
 //! | any      | other `/api/...`                       | [`unmatched::api_not_found`] (JSON 404) |        |
 //! | GET/HEAD | any other path                         | [`app::serve`] (the file, else `index.html`) |   |
 //!
@@ -55,6 +59,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
 use diagnostic::association::routes;
+use diagnostic::network::routes as network_routes;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::LoadShedLayer;
 use tower::timeout::TimeoutLayer;
@@ -68,7 +73,8 @@ use crate::config::MAX_BODY_BYTES;
 use crate::error::{self, ApiError};
 use crate::extract::reject_control_characters;
 use crate::handlers::{
-    app, communes, devices, health, invites, operator, questionnaire, sync, town, towns, unmatched,
+    app, communes, devices, health, invites, network, operator, questionnaire, sync, town, towns,
+    unmatched,
 };
 use crate::limits::transport_error;
 use crate::security::{add_security_headers, serves_https, SecurityHeaders};
@@ -114,7 +120,14 @@ pub fn router(state: AppState) -> Router {
         .route(routes::OPERATOR_DEVICE, delete(operator::remove_device))
         .route(routes::OPERATOR_REQUESTS, get(operator::requests))
         .route(routes::OPERATOR_REQUEST, post(operator::decide))
-        .route(routes::OPERATOR_AUDIT, get(operator::audit));
+        .route(routes::OPERATOR_AUDIT, get(operator::audit))
+        .route(network_routes::AGGREGATES, get(network::aggregates))
+        .route(
+            network_routes::OPEN_DATA_CSV,
+            get(network::open_data_csv).route_layer(limits.anonymous()),
+        )
+        .route(network_routes::OPERATOR_DASHBOARD, get(network::dashboard))
+        .route(network_routes::OPERATOR_CSV, get(network::operator_csv));
     with_fallbacks_and_layers(api, state)
 }
 

@@ -88,3 +88,29 @@ pub struct AggregatesPage {
     /// One entry per group of the town, in [`GroupKind`] order.
     pub groups: Vec<GroupAggregate>,
 }
+
+/// Answer of [`routes::OPERATOR_DASHBOARD`]: the association's figures for one campaign.
+/// Participation counts towns (any size); every figure of answers comes from the published
+/// ledger (groups of at least [`MIN_GROUP_SIZE`] towns), except `named`: the towns that chose to
+/// be released *named*, with their own results.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NetworkDashboard {
+    pub campaign: String,
+    /// When the ledger last changed (Unix ms); `None` before the first publication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_ms: Option<u64>,
+    pub participation: Participation,
+    /// The whole country: its axis quartiles (medians) and level counts, or why withheld.
+    pub national: GroupAggregate,
+    /// The national @ level distribution (empty while withheld).
+    pub levels: Vec<LevelShare>,
+    /// The questions least often in place nationally, weakest first (empty while withheld).
+    pub weakest: Vec<QuestionFigure>,
+    /// National change from the previous campaign, when both are shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year_on_year: Option<YearOnYear>,
+    /// Every group of the ledger as it stands (for the map: départements' medians).
+    pub groups: Vec<GroupAggregate>,
+    /// Towns released named, with their results, by commune code.
+    pub named: Vec<NamedResult>,
+}

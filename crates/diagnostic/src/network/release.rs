@@ -160,7 +160,7 @@ impl NetworkError {
 }
 
 /// API error code: a release pushed for a campaign that is not validated.
-pub const NOT_VALIDATED: &str = "not_validated";
+pub const NOT_VALIDATED: &str = crate::association::codes::NOT_VALIDATED;
 
 /// The server's check of a pushed operation against the town's log (`log`: what it stored, plus
 /// the earlier operations of the same batch): validations and releases come from an

@@ -100,15 +100,8 @@ pub enum NetworkOpError {
 /// `null` with no comment: reopened); a release's `option` is a [`crate::network::ReleaseLevel`]
 /// id or `null`, without comment. `None` when `op` is not a network key.
 ///
-/// **Proposed change to `sync.rs`** (not made here: the file belongs to the protocol contract):
-/// `OpError` gains `#[error(transparent)] Network(#[from] NetworkOpError)` and
-/// `Operation::validate` starts its key check with
-/// ```text
-/// if let Some(checked) = crate::network::validate_network_op(self) {
-///     checked.map_err(OpError::from)?;
-/// } else if let Some(target) = plan_target(&self.question) { … as today … }
-/// ```
-/// Until then the server calls [`validate_operation`], which gives the same verdict.
+/// [`Operation::validate`] calls it first, so every client and the server check network keys the
+/// same way.
 pub fn validate_network_op(op: &Operation) -> Option<Result<(), NetworkOpError>> {
     let (prefix, campaign) = if let Some(c) = op.question.strip_prefix(VALIDATION_PREFIX) {
         (VALIDATION_PREFIX, c)

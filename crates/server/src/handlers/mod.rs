@@ -5,6 +5,7 @@ pub mod communes;
 pub mod devices;
 pub mod health;
 pub mod invites;
+pub mod network;
 pub mod operator;
 pub mod questionnaire;
 pub mod sync;

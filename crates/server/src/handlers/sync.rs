@@ -85,6 +85,7 @@ pub async fn push(
     ApiJson(request): ApiJson<Push>,
 ) -> Result<Response, ApiError> {
     let ops = check_batch(&request.ops, &auth.device_id)?;
+    super::network::check_network_ops(&state.storage, auth.town_id, auth.admin, &ops).await?;
     let now = now_ms();
     let mut clamped = Vec::new();
     let batch: Vec<NewOp> = ops

@@ -264,6 +264,45 @@ pub trait Storage: Send + Sync {
         devices_unseen_before_ms: i64,
         rejected_before_ms: i64,
     ) -> impl Future<Output = Result<RetentionReport, StorageError>> + Send;
+
+    // --------------------------------------------------------------------------------------
+    // The network (docs/network.md)
+
+    /// Every space that is not rejected, with its commune and status, by town id.
+    fn network_towns(&self) -> impl Future<Output = Result<Vec<(i64, Town)>, StorageError>> + Send;
+
+    /// The operations of `town_id` in `campaign`, in log order: what validation, release and
+    /// participation are computed from.
+    fn campaign_ops(
+        &self,
+        town_id: i64,
+        campaign: &str,
+    ) -> impl Future<Output = Result<Vec<Operation>, StorageError>> + Send;
+
+    /// Campaigns the publication considers: those some town ever released, and those that
+    /// already have a ledger (a group must turn withheld when its last towns withdraw).
+    fn network_campaigns(&self) -> impl Future<Output = Result<Vec<String>, StorageError>> + Send;
+
+    /// The stored ledger of `campaign` (JSON) and when it last changed.
+    fn ledger(
+        &self,
+        campaign: &str,
+    ) -> impl Future<Output = Result<Option<StoredLedger>, StorageError>> + Send;
+
+    /// Writes the ledger of `campaign` (insert or replace).
+    fn save_ledger(
+        &self,
+        campaign: &str,
+        ledger: &StoredLedger,
+    ) -> impl Future<Output = Result<(), StorageError>> + Send;
+}
+
+/// A campaign's publication ledger as stored: the JSON of `diagnostic::network::Ledger`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredLedger {
+    pub json: String,
+    /// When the ledger last changed (Unix ms).
+    pub updated_ms: i64,
 }
 
 /// Who did something, as the audit log names them.
@@ -909,6 +948,30 @@ impl Storage for Database {
             self,
             retention(now_ms, devices_unseen_before_ms, rejected_before_ms)
         )
+    }
+
+    async fn network_towns(&self) -> Result<Vec<(i64, Town)>, StorageError> {
+        delegate!(self, network_towns())
+    }
+
+    async fn campaign_ops(
+        &self,
+        town_id: i64,
+        campaign: &str,
+    ) -> Result<Vec<Operation>, StorageError> {
+        delegate!(self, campaign_ops(town_id, campaign))
+    }
+
+    async fn network_campaigns(&self) -> Result<Vec<String>, StorageError> {
+        delegate!(self, network_campaigns())
+    }
+
+    async fn ledger(&self, campaign: &str) -> Result<Option<StoredLedger>, StorageError> {
+        delegate!(self, ledger(campaign))
+    }
+
+    async fn save_ledger(&self, campaign: &str, ledger: &StoredLedger) -> Result<(), StorageError> {
+        delegate!(self, save_ledger(campaign, ledger))
     }
 }
 

@@ -17,7 +17,7 @@ use crate::storage::{
     Actor, AuthDevice, AuthOperator, CommuneQuery, CommuneRow, CreateInviteOutcome,
     CreateTownOutcome, DecideOutcome, EnrolOutcome, NewDevice, NewEnrolmentLink, NewInvite, NewOp,
     PulledOps, PushOutcome, RedeemOutcome, Remover, RetentionReport, RevokeOutcome,
-    StatusOutcome, Storage, StorageError, TownQuery,
+    StatusOutcome, Storage, StorageError, StoredLedger, TownQuery,
 };
 
 type DbRow = <Db as sqlx::Database>::Row;
@@ -1869,5 +1869,80 @@ impl Storage for Backend {
             report.towns_purged += 1;
         }
         Ok(report)
+    }
+
+    async fn network_towns(&self) -> Result<Vec<(i64, Town)>, StorageError> {
+        sqlx::query(&format!(
+            "SELECT {TOWN_COLUMNS}, {COMMUNE_COLUMNS} \
+             FROM towns t JOIN communes c ON c.code = t.commune_code \
+             WHERE t.status <> 'rejected' ORDER BY t.id"
+        ))
+        .fetch_all(self.reader())
+        .await
+        .map_err(failed("reading the network's towns"))?
+        .iter()
+        .map(|row| Ok((get(row, "town_id")?, town_from(row)?)))
+        .collect()
+    }
+
+    async fn campaign_ops(
+        &self,
+        town_id: i64,
+        campaign: &str,
+    ) -> Result<Vec<Operation>, StorageError> {
+        sqlx::query(&format!(
+            "SELECT {OP_COLUMNS} FROM ops WHERE town_id = $1 AND campaign = $2 ORDER BY seq"
+        ))
+        .bind(town_id)
+        .bind(campaign)
+        .fetch_all(self.reader())
+        .await
+        .map_err(failed("reading a campaign's operations"))?
+        .iter()
+        .map(|row| op_from(row).map(|(_, op)| op))
+        .collect()
+    }
+
+    async fn network_campaigns(&self) -> Result<Vec<String>, StorageError> {
+        sqlx::query(
+            "SELECT DISTINCT campaign FROM ops WHERE question LIKE 'release:%' \
+             UNION SELECT campaign FROM network_ledgers ORDER BY campaign",
+        )
+        .fetch_all(self.reader())
+        .await
+        .map_err(failed("listing the network's campaigns"))?
+        .iter()
+        .map(|row| get(row, "campaign"))
+        .collect()
+    }
+
+    async fn ledger(&self, campaign: &str) -> Result<Option<StoredLedger>, StorageError> {
+        sqlx::query("SELECT ledger, updated_ms FROM network_ledgers WHERE campaign = $1")
+            .bind(campaign)
+            .fetch_optional(self.reader())
+            .await
+            .map_err(failed("reading a publication ledger"))?
+            .map(|row| {
+                Ok(StoredLedger {
+                    json: get(&row, "ledger")?,
+                    updated_ms: get(&row, "updated_ms")?,
+                })
+            })
+            .transpose()
+    }
+
+    async fn save_ledger(&self, campaign: &str, ledger: &StoredLedger) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO network_ledgers (campaign, ledger, updated_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (campaign) DO UPDATE \
+             SET ledger = excluded.ledger, updated_ms = excluded.updated_ms",
+        )
+        .bind(campaign)
+        .bind(&ledger.json)
+        .bind(ledger.updated_ms)
+        .execute(self.writer())
+        .await
+        .map_err(failed("writing a publication ledger"))?;
+        Ok(())
     }
 }
