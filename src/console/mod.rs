@@ -19,11 +19,12 @@ use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::invite_card::InviteCard;
 use crate::components::page_heading::PageHeading;
 use crate::components::results::campaign::format_time;
+use crate::i18n::thousands;
 use crate::i18n::{role_label, use_i18n, Lang};
 use crate::stores::schema::OperatorSettings;
 use crate::stores::use_local_store;
 use crate::sync::api::{self, ApiError};
-pub use texts::{action_label, console_texts, fill, status_label, thousands, ConsoleTexts};
+pub use texts::{action_label, console_texts, fill, status_label, ConsoleTexts};
 
 /// What every part of the console shares: the operator's token, and the way to say it was refused.
 #[derive(Clone, Copy)]

@@ -295,9 +295,34 @@ pub fn use_i18n() -> I18n {
     expect_context::<I18n>()
 }
 
+/// `3267` as « 3 267 » (French, narrow no-break space) or « 3,267 ».
+pub fn thousands(n: u64, lang: Lang) -> String {
+    let separator = match lang {
+        Lang::Fr => '\u{202f}',
+        Lang::En => ',',
+    };
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(separator);
+        }
+        out.push(digit);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_grouped_as_each_language_writes_them() {
+        assert_eq!(thousands(3267, Lang::Fr), "3\u{202f}267");
+        assert_eq!(thousands(1_234_567, Lang::En), "1,234,567");
+        assert_eq!(thousands(999, Lang::Fr), "999");
+        assert_eq!(thousands(0, Lang::Fr), "0");
+    }
 
     #[test]
     fn every_language_has_its_own_catalogue() {

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::flow::question_href;
-use crate::i18n::use_i18n;
+use crate::i18n::{thousands, use_i18n};
 use crate::stores::use_local_store;
 
 /// « Socle réglementaire »: one line per legal duty. The commune's population comes from its
@@ -51,7 +51,7 @@ pub fn Baseline() -> impl IntoView {
                 <summary>{move || i18n.t().baseline_open}</summary>
                 {move || match enrolled_population() {
                     Some(p) => view! {
-                        <p class="hint" data-testid="baseline-population">{format!("{} {} {}", i18n.t().baseline_population_known, grouped(p), i18n.t().inhabitants)}</p>
+                        <p class="hint" data-testid="baseline-population">{format!("{} {} {}", i18n.t().baseline_population_known, thousands(p, i18n.lang()), i18n.t().inhabitants)}</p>
                     }.into_any(),
                     None => view! {
                         <div class="field">
@@ -74,20 +74,6 @@ pub fn Baseline() -> impl IntoView {
             </details>
         </section>
     }
-}
-
-/// « 3 500 »: groups of three digits with a narrow no-break space, as French writes numbers
-/// (English readers take it as well).
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('\u{202F}');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[component]
@@ -114,7 +100,7 @@ fn BaselineLine(item: BaselineItem) -> impl IntoView {
             format!(
                 "{} {} {}",
                 t.baseline_below_threshold,
-                grouped(item.min_population.unwrap_or(0)),
+                thousands(item.min_population.unwrap_or(0), i18n.lang()),
                 t.inhabitants
             ),
         ),
@@ -128,7 +114,7 @@ fn BaselineLine(item: BaselineItem) -> impl IntoView {
         (None, Some(min)) => Some(format!(
             "{} {} {}",
             t.baseline_applies_from,
-            grouped(min),
+            thousands(min, i18n.lang()),
             t.inhabitants
         )),
         _ => None,
