@@ -12,34 +12,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::sync::Phone;
-use common::{Backend, TestServer};
+use common::{on_both_backends, Backend, TestServer};
 use diagnostic::association::codes;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// Runs each listed `async fn(Backend)` as one test per backend.
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(super::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(super::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
 
 on_both_backends!(
     control_characters_are_refused_in_bodies_paths_and_queries,

@@ -8,33 +8,12 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::sync::{now_ms, Phone};
-use common::{Backend, TestServer};
+use common::{on_both_backends, Backend, TestServer};
 use diagnostic::association::{TownSpaces, OPERATOR_TOKEN_PREFIX};
 use diagnostic::sync::Hlc;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use server::operators;
-
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(super::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(super::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
 
 on_both_backends!(
     operators_enrol_once_from_the_command_line_link,

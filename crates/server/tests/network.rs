@@ -7,7 +7,7 @@
 mod common;
 
 use common::sync::{fresh_id, now_ms, questions, Phone};
-use common::{Backend, TestServer};
+use common::{on_both_backends, Backend, TestServer};
 use diagnostic::association::TownSpaces;
 use diagnostic::network::{record_release, record_validation, release_key, ReleaseLevel};
 use diagnostic::sync::{Operation, Replica};
@@ -15,27 +15,6 @@ use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::operators;
-
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(super::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(super::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
 
 on_both_backends!(
     only_an_administrator_validates_and_only_a_validated_campaign_is_released,

@@ -7,32 +7,10 @@
 mod common;
 
 use common::sync::{questions, Phone};
-use common::{Backend, TestServer};
+use common::{on_both_backends, Backend, TestServer};
 use diagnostic::sync::{conflicts, merge, Hlc, Operation, MAX_BATCH, MAX_CLOCK_AHEAD_MS};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-/// Runs each listed `async fn(Backend)` as one test per backend.
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(super::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(super::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
 
 on_both_backends!(
     health_names_the_backend,

@@ -411,3 +411,30 @@ pub const SECURITY_HEADERS: &[(&str, &str)] = &[
 ];
 
 pub mod sync;
+
+/// Runs each listed `async fn(Backend)` as one test per backend (`Backend` must be in scope
+/// where it is called).
+#[allow(unused_macros)] // Each test binary uses a different part of this module.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(super::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(super::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+#[allow(unused_imports)] // Each test binary uses a different part of this module.
+pub(crate) use on_both_backends;
