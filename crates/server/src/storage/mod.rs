@@ -80,13 +80,6 @@ pub trait Storage: Send + Sync {
         token_hash: &str,
     ) -> impl Future<Output = Result<Option<AuthDevice>, StorageError>> + Send;
 
-    /// Records that the device was just seen.
-    fn touch_device(
-        &self,
-        device_id: &str,
-        now_ms: i64,
-    ) -> impl Future<Output = Result<(), StorageError>> + Send;
-
     /// Every device of the town, removed ones included, oldest first (`current` unset).
     fn devices(
         &self,
@@ -773,10 +766,6 @@ impl Storage for Database {
 
     async fn authenticate(&self, token_hash: &str) -> Result<Option<AuthDevice>, StorageError> {
         delegate!(self, authenticate(token_hash))
-    }
-
-    async fn touch_device(&self, device_id: &str, now_ms: i64) -> Result<(), StorageError> {
-        delegate!(self, touch_device(device_id, now_ms))
     }
 
     async fn devices(&self, town_id: i64) -> Result<Vec<Device>, StorageError> {

@@ -717,16 +717,6 @@ impl Storage for Backend {
         .transpose()
     }
 
-    async fn touch_device(&self, device_id: &str, now_ms: i64) -> Result<(), StorageError> {
-        sqlx::query("UPDATE devices SET last_seen_ms = $1 WHERE id = $2")
-            .bind(now_ms)
-            .bind(device_id)
-            .execute(self.writer())
-            .await
-            .map_err(failed("recording a device's visit"))?;
-        Ok(())
-    }
-
     async fn devices(&self, town_id: i64) -> Result<Vec<Device>, StorageError> {
         sqlx::query(&format!(
             "SELECT {DEVICE_COLUMNS} FROM devices WHERE town_id = $1 ORDER BY created_ms, id"
