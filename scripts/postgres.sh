@@ -46,12 +46,11 @@ END \$\$;
 SELECT 'CREATE DATABASE $DATABASE OWNER $ROLE'
 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$DATABASE') \gexec
 SQL
+# One transaction per schema (\gexec runs each row as its own statement): dropping hundreds of
+# schemas in one transaction runs out of lock slots (`max_locks_per_transaction`).
 as_postgres -d "$DATABASE" >&2 <<'SQL'
 SET client_min_messages = warning;
-DO $$ DECLARE s text; BEGIN
-  FOR s IN SELECT nspname FROM pg_namespace WHERE nspname LIKE 'arobase\_t\_%' LOOP
-    EXECUTE format('DROP SCHEMA %I CASCADE', s);
-  END LOOP;
-END $$;
+SELECT format('DROP SCHEMA %I CASCADE', nspname) FROM pg_namespace
+WHERE nspname LIKE 'arobase\_t\_%' \gexec
 SQL
 echo "postgres://$ROLE:$PASSWORD@127.0.0.1:$port/$DATABASE"
