@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 
+use diagnostic::network;
 use diagnostic::sync::{self as protocol, Conflict, Hlc, PushAck};
 use diagnostic::{Answer, Answers, Lang, Questionnaire};
 
@@ -508,6 +509,43 @@ impl CampaignDoc {
         protocol::conflicts(self.log.values())
     }
 
+    /// Records the town's validation of this campaign with its current answers (the synced
+    /// `validation:<campaign>` operation, through the outbox like a plan entry). Only an
+    /// administrator's phone offers it; the server refuses it from others.
+    pub fn record_town_validation(
+        &mut self,
+        id: String,
+        device: &str,
+        now_ms: u64,
+        questionnaire: &Questionnaire,
+    ) -> Operation {
+        let answers = self.domain_answers();
+        let covered = answers
+            .keys()
+            .filter_map(|question| {
+                protocol::heads(self.log.values(), &self.id, question)
+                    .first()
+                    .map(|op| op.id.clone())
+            })
+            .collect();
+        let note = network::ValidationNote::new(questionnaire, &answers, covered);
+        self.record(
+            id,
+            device,
+            now_ms,
+            &network::validation_key(&self.id),
+            Some(network::VALIDATED.to_string()),
+            Some(note.to_json()),
+        )
+    }
+
+    /// The town's validation of this campaign as the log says it: who, when, and the questions
+    /// answered differently since.
+    pub fn town_validation(&self, questionnaire: &Questionnaire) -> network::ValidationStatus {
+        let log: Vec<Operation> = self.log.values().cloned().collect();
+        network::validation_status(&log, questionnaire, &self.id)
+    }
+
     /// Recomputes `answers` from `log`.
     fn rebuild_answers(&mut self) {
         let merged = protocol::merge(self.log.values())
@@ -524,6 +562,10 @@ impl CampaignDoc {
         let mut plan: Vec<(&Hlc, PlanItem)> = Vec::new();
         let mut answers = BTreeMap::new();
         for (key, answer) in merged {
+            // Validations and releases are the town's acts on the campaign, not answers.
+            if network::is_network_key(&key) {
+                continue;
+            }
             let (latest, first) = times.get(key.as_str()).copied().unwrap_or((0, &self.clock));
             match protocol::plan_target(&key) {
                 Some(question) => {

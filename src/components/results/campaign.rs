@@ -1,4 +1,5 @@
-use diagnostic::{questionnaire, Scores};
+use diagnostic::network::ValidationStatus;
+use diagnostic::{outline, questionnaire, Scores};
 use leptos::prelude::*;
 
 use crate::i18n::use_i18n;
@@ -27,30 +28,20 @@ pub fn format_time(ms: f64, locale: &str) -> String {
     }
 }
 
-/// « Valider le diagnostic », the sharing switch and « nouvelle campagne ».
+/// « Valider le diagnostic », the sharing switch and « nouvelle campagne ». In a town's space the
+/// validation is the town's synced act ([`TownValidation`]); a phone on its own keeps its local
+/// snapshot.
 #[component]
 pub fn CampaignActions() -> impl IntoView {
     let i18n = use_i18n();
     let store = use_local_store();
-    let validated = move || {
-        store
-            .campaign
-            .with(|c| c.validated.as_ref().map(|s| s.validated_ms))
-    };
-    let draft = move || store.campaign.with(|c| c.edited_since_validation());
+    let in_town_space = move || store.sync_info(|_| ()).is_some();
     view! {
         <section aria-labelledby="valider-titre" class="no-print">
             <h2 id="valider-titre">{move || i18n.t().validate_title}</h2>
-            {move || validated().map(|ms| view! {
-                <p data-testid="validated">{format!("{} {}", i18n.t().validated_on, format_date(ms, i18n.lang().code()))}</p>
-            })}
-            <Show when=draft>
-                <p class="alert alert-warning">{move || i18n.t().validated_draft}</p>
+            <Show when=in_town_space fallback=|| view! { <LocalValidation/> }>
+                <TownValidation/>
             </Show>
-            <p>{move || i18n.t().validate_intro}</p>
-            <button type="button" class="button button-primary" on:click=move |_| store.validate_campaign()>
-                {move || i18n.t().validate_button}
-            </button>
             <div class="field checkbox-field">
                 <input
                     id="partage"
@@ -68,6 +59,109 @@ pub fn CampaignActions() -> impl IntoView {
                 {move || i18n.t().campaign_new}
             </button>
         </section>
+    }
+}
+
+/// The per-phone validation of a phone that is not in a town's space: a dated local snapshot.
+#[component]
+fn LocalValidation() -> impl IntoView {
+    let i18n = use_i18n();
+    let store = use_local_store();
+    let validated = move || {
+        store
+            .campaign
+            .with(|c| c.validated.as_ref().map(|s| s.validated_ms))
+    };
+    let draft = move || store.campaign.with(|c| c.edited_since_validation());
+    view! {
+        {move || validated().map(|ms| view! {
+            <p data-testid="validated">{format!("{} {}", i18n.t().validated_on, format_date(ms, i18n.lang().code()))}</p>
+        })}
+        <Show when=draft>
+            <p class="alert alert-warning">{move || i18n.t().validated_draft}</p>
+        </Show>
+        <p>{move || i18n.t().validate_intro}</p>
+        <button type="button" class="button button-primary" on:click=move |_| store.validate_campaign()>
+            {move || i18n.t().validate_button}
+        </button>
+    }
+}
+
+/// The town's validation, read from its synced log: who validated and when, the questions
+/// answered differently since, and the button for an administrator only (the server refuses the
+/// operation from any other device).
+#[component]
+fn TownValidation() -> impl IntoView {
+    let i18n = use_i18n();
+    let store = use_local_store();
+    let status = Memo::new(move |_| store.campaign.with(|c| c.town_validation(outline())));
+    let who = move |device: &str| {
+        let this_phone = store.settings.with(|s| s.device_id == device);
+        if this_phone {
+            return i18n.t().validated_by_this_phone.to_string();
+        }
+        store
+            .sync_info(|s| s.who(device))
+            .flatten()
+            .unwrap_or_else(|| i18n.t().validated_by_someone.to_string())
+    };
+    let question_title = move |id: &str| {
+        questionnaire()
+            .question(id)
+            .map_or_else(|| id.to_string(), |q| q.text.get(i18n.lang()).to_string())
+    };
+    let shown = move || match status.get() {
+        ValidationStatus::NotValidated => None,
+        ValidationStatus::Validated {
+            validation,
+            changed,
+            changed_unknown,
+        } => {
+            let line = format!(
+                "{} {} {} {}",
+                i18n.t().validated_on,
+                format_date(validation.at_ms as f64, i18n.lang().code()),
+                i18n.t().validated_by,
+                who(&validation.by_device),
+            );
+            let changes = (!changed.is_empty()).then(|| {
+                let items = changed
+                    .iter()
+                    .map(|id| view! { <li>{question_title(id)}</li> })
+                    .collect_view();
+                view! {
+                    <div class="alert alert-warning" role="status" data-testid="validation-changed">
+                        <p><strong>{i18n.t().validated_changed}</strong></p>
+                        <ul>{items}</ul>
+                    </div>
+                }
+            });
+            let unknown = changed_unknown.then(|| {
+                view! {
+                    <p class="alert alert-warning" role="status" data-testid="validation-changed">
+                        <strong>{i18n.t().validated_changed}</strong>" — "{i18n.t().validated_changed_unknown}
+                    </p>
+                }
+            });
+            Some(view! {
+                <p data-testid="validated">{line}</p>
+                {changes}
+                {unknown}
+            })
+        }
+    };
+    let is_admin = move || store.is_town_admin();
+    view! {
+        {shown}
+        <p>{move || i18n.t().validate_town_intro}</p>
+        <Show
+            when=is_admin
+            fallback=move || view! { <p class="hint">{move || i18n.t().validate_admin_only}</p> }
+        >
+            <button type="button" class="button button-primary" on:click=move |_| store.validate_campaign()>
+                {move || i18n.t().validate_button}
+            </button>
+        </Show>
     }
 }
 
