@@ -328,6 +328,21 @@ impl LocalStore {
         });
     }
 
+    /// The town's sharing choice for the current campaign (`None` withdraws), recorded as the
+    /// synced `release:<campaign>` operation. Returns false when it was not recorded (sharing a
+    /// campaign that is not validated, or storage full).
+    pub fn release_campaign(&self, level: Option<diagnostic::network::ReleaseLevel>) -> bool {
+        let device = self.settings.with_untracked(|s| s.device_id.clone());
+        let now = browser::now_ms() as u64;
+        let mut recorded = false;
+        let saved = self.change_campaign(|doc| {
+            recorded = doc
+                .record_town_release(browser::new_op_id(), &device, now, level)
+                .is_ok();
+        });
+        saved && recorded
+    }
+
     pub fn set_share_beyond_town(&self, share: bool) {
         self.change_campaign(|doc| doc.share_beyond_town = share);
     }

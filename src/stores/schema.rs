@@ -546,6 +546,35 @@ impl CampaignDoc {
         network::validation_status(&log, questionnaire, &self.id)
     }
 
+    /// Records the town's sharing choice for this campaign (`None`: not shared, or withdrawn) as
+    /// the synced `release:<campaign>` operation. Sharing needs a current validation (the server
+    /// checks it too: `not_validated`); withdrawing is always possible.
+    pub fn record_town_release(
+        &mut self,
+        id: String,
+        device: &str,
+        now_ms: u64,
+        level: Option<network::ReleaseLevel>,
+    ) -> Result<Operation, network::NetworkError> {
+        if level.is_some() && network::current_validation(self.log.values(), &self.id).is_none() {
+            return Err(network::NetworkError::NotValidated(self.id.clone()));
+        }
+        Ok(self.record(
+            id,
+            device,
+            now_ms,
+            &network::release_key(&self.id),
+            level.map(|l| l.as_str().to_string()),
+            None,
+        ))
+    }
+
+    /// The town's sharing state of this campaign as the log says it.
+    pub fn town_release(&self) -> network::ReleaseState {
+        let log: Vec<Operation> = self.log.values().cloned().collect();
+        network::release_state(&log, &self.id)
+    }
+
     /// Recomputes `answers` from `log`.
     fn rebuild_answers(&mut self) {
         let merged = protocol::merge(self.log.values())

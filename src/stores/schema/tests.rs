@@ -618,3 +618,36 @@ fn a_town_validation_is_an_operation_of_the_outbox_and_not_an_answer() {
     expected.sort_by_key(|id| order.iter().position(|o| *o == id));
     assert_eq!(changed, expected, "edited and newly answered questions");
 }
+
+#[test]
+fn a_town_release_needs_a_current_validation_and_can_be_withdrawn() {
+    use diagnostic::network::{NetworkError, ReleaseLevel};
+    let q = questionnaire();
+    let ids = some_question_ids(1);
+    let mut doc = CampaignDoc::new("2026".into(), q.version.clone(), 1.0);
+    answer(&mut doc, "admin", 2, &ids[0], Some("stage-2"));
+    assert_eq!(
+        doc.record_town_release(next_id(), "admin", 3, Some(ReleaseLevel::Anonymous)),
+        Err(NetworkError::NotValidated("2026".into()))
+    );
+    assert_eq!(doc.outbox.len(), 1, "nothing recorded");
+
+    doc.record_town_validation(next_id(), "admin", 4, q);
+    let release = doc
+        .record_town_release(next_id(), "admin", 5, Some(ReleaseLevel::Named))
+        .unwrap();
+    assert_eq!(release.question, "release:2026");
+    assert_eq!(
+        diagnostic::network::validate_network_op(&release),
+        Some(Ok(()))
+    );
+    assert_eq!(doc.outbox.last(), Some(&release.id));
+    assert_eq!(doc.answers.len(), 1, "the release is not an answer");
+    assert_eq!(doc.town_release().effective, Some(ReleaseLevel::Named));
+
+    doc.record_town_release(next_id(), "admin", 6, None)
+        .unwrap();
+    let state = doc.town_release();
+    assert_eq!(state.effective, None, "withdrawn");
+    assert_eq!(state.choice.map(|c| c.level), Some(None));
+}
