@@ -569,6 +569,34 @@ impl CampaignDoc {
         ))
     }
 
+    /// The server refused a pushed batch because of its validations or releases (`not_admin`:
+    /// this device is no longer an administrator; `not_validated`: a release whose validation
+    /// was withdrawn meanwhile on another phone). Those operations leave the outbox for
+    /// `set_aside`, with the server's reason, so they cannot block the answers behind them.
+    /// Returns how many were set aside.
+    pub fn set_aside_network(&mut self, releases_only: bool, reason: &str) -> usize {
+        let refused: Vec<SetAside> = self
+            .pending()
+            .into_iter()
+            .filter(|op| {
+                if releases_only {
+                    op.question == network::release_key(&self.id) && op.option.is_some()
+                } else {
+                    network::is_network_key(&op.question)
+                }
+            })
+            .map(|op| SetAside {
+                op,
+                reason: reason.to_string(),
+            })
+            .collect();
+        self.outbox
+            .retain(|id| !refused.iter().any(|r| r.op.id == *id));
+        let count = refused.len();
+        self.set_aside.extend(refused);
+        count
+    }
+
     /// The town's sharing state of this campaign as the log says it.
     pub fn town_release(&self) -> network::ReleaseState {
         let log: Vec<Operation> = self.log.values().cloned().collect();

@@ -651,3 +651,34 @@ fn a_town_release_needs_a_current_validation_and_can_be_withdrawn() {
     assert_eq!(state.effective, None, "withdrawn");
     assert_eq!(state.choice.map(|c| c.level), Some(None));
 }
+
+#[test]
+fn refused_network_operations_are_set_aside_and_answers_stay_in_the_outbox() {
+    use diagnostic::network::ReleaseLevel;
+    let q = questionnaire();
+    let ids = some_question_ids(2);
+    let mut doc = CampaignDoc::new("2026".into(), q.version.clone(), 1.0);
+    answer(&mut doc, "admin", 2, &ids[0], Some("stage-2"));
+    let validation = doc.record_town_validation(next_id(), "admin", 3, q);
+    let release = doc
+        .record_town_release(next_id(), "admin", 4, Some(ReleaseLevel::Anonymous))
+        .unwrap();
+    let later = answer(&mut doc, "admin", 5, &ids[1], Some("stage-1"));
+
+    assert_eq!(
+        doc.set_aside_network(true, "pas validé"),
+        1,
+        "the release only"
+    );
+    assert!(!doc.outbox.contains(&release.id));
+    assert!(doc.outbox.contains(&validation.id));
+    assert_eq!(doc.set_aside_network(false, "pas administrateur"), 1);
+    assert_eq!(doc.outbox.len(), 2, "the answers are still to send");
+    assert!(doc.outbox.contains(&later.id));
+    assert_eq!(doc.set_aside.len(), 2);
+    assert_eq!(
+        doc.set_aside_network(false, "encore"),
+        0,
+        "nothing left to set aside"
+    );
+}
