@@ -297,8 +297,25 @@ impl LocalStore {
         self.record(&plan_key(question), status, comment);
     }
 
-    /// « Valider le diagnostic »: freezes today's answers and scores.
+    /// Whether this phone is an administrator's in its town's space: the one that may validate
+    /// and release for the town (reactive).
+    pub fn is_town_admin(&self) -> bool {
+        self.sync_info(|s| s.device.admin && s.revoked.is_none())
+            .unwrap_or(false)
+    }
+
+    /// « Valider le diagnostic ». In a town's space it is the town's act: the synced
+    /// `validation:<campaign>` operation, through the same outbox as the plan. A phone on its own
+    /// keeps its local snapshot of today's answers and scores.
     pub fn validate_campaign(&self) {
+        if self.sync_info(|_| ()).is_some() {
+            let device = self.settings.with_untracked(|s| s.device_id.clone());
+            let now = browser::now_ms() as u64;
+            self.change_campaign(|doc| {
+                doc.record_town_validation(browser::new_op_id(), &device, now, outline());
+            });
+            return;
+        }
         let now = browser::now_ms();
         self.change_campaign(|doc| {
             let scores = diagnostic::score(outline(), &doc.domain_answers());
@@ -309,6 +326,21 @@ impl LocalStore {
                 scores,
             });
         });
+    }
+
+    /// The town's sharing choice for the current campaign (`None` withdraws), recorded as the
+    /// synced `release:<campaign>` operation. Returns false when it was not recorded (sharing a
+    /// campaign that is not validated, or storage full).
+    pub fn release_campaign(&self, level: Option<diagnostic::network::ReleaseLevel>) -> bool {
+        let device = self.settings.with_untracked(|s| s.device_id.clone());
+        let now = browser::now_ms() as u64;
+        let mut recorded = false;
+        let saved = self.change_campaign(|doc| {
+            recorded = doc
+                .record_town_release(browser::new_op_id(), &device, now, level)
+                .is_ok();
+        });
+        saved && recorded
     }
 
     pub fn set_share_beyond_town(&self, share: bool) {

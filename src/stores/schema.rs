@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 
+use diagnostic::network;
 use diagnostic::sync::{self as protocol, Conflict, Hlc, PushAck};
 use diagnostic::{Answer, Answers, Lang, Questionnaire};
 
@@ -508,6 +509,100 @@ impl CampaignDoc {
         protocol::conflicts(self.log.values())
     }
 
+    /// Records the town's validation of this campaign with its current answers (the synced
+    /// `validation:<campaign>` operation, through the outbox like a plan entry). Only an
+    /// administrator's phone offers it; the server refuses it from others.
+    pub fn record_town_validation(
+        &mut self,
+        id: String,
+        device: &str,
+        now_ms: u64,
+        questionnaire: &Questionnaire,
+    ) -> Operation {
+        let answers = self.domain_answers();
+        let covered = answers
+            .keys()
+            .filter_map(|question| {
+                protocol::heads(self.log.values(), &self.id, question)
+                    .first()
+                    .map(|op| op.id.clone())
+            })
+            .collect();
+        let note = network::ValidationNote::new(questionnaire, &answers, covered);
+        self.record(
+            id,
+            device,
+            now_ms,
+            &network::validation_key(&self.id),
+            Some(network::VALIDATED.to_string()),
+            Some(note.to_json()),
+        )
+    }
+
+    /// The town's validation of this campaign as the log says it: who, when, and the questions
+    /// answered differently since.
+    pub fn town_validation(&self, questionnaire: &Questionnaire) -> network::ValidationStatus {
+        let log: Vec<Operation> = self.log.values().cloned().collect();
+        network::validation_status(&log, questionnaire, &self.id)
+    }
+
+    /// Records the town's sharing choice for this campaign (`None`: not shared, or withdrawn) as
+    /// the synced `release:<campaign>` operation. Sharing needs a current validation (the server
+    /// checks it too: `not_validated`); withdrawing is always possible.
+    pub fn record_town_release(
+        &mut self,
+        id: String,
+        device: &str,
+        now_ms: u64,
+        level: Option<network::ReleaseLevel>,
+    ) -> Result<Operation, network::NetworkError> {
+        if level.is_some() && network::current_validation(self.log.values(), &self.id).is_none() {
+            return Err(network::NetworkError::NotValidated(self.id.clone()));
+        }
+        Ok(self.record(
+            id,
+            device,
+            now_ms,
+            &network::release_key(&self.id),
+            level.map(|l| l.as_str().to_string()),
+            None,
+        ))
+    }
+
+    /// The server refused a pushed batch because of its validations or releases (`not_admin`:
+    /// this device is no longer an administrator; `not_validated`: a release whose validation
+    /// was withdrawn meanwhile on another phone). Those operations leave the outbox for
+    /// `set_aside`, with the server's reason, so they cannot block the answers behind them.
+    /// Returns how many were set aside.
+    pub fn set_aside_network(&mut self, releases_only: bool, reason: &str) -> usize {
+        let refused: Vec<SetAside> = self
+            .pending()
+            .into_iter()
+            .filter(|op| {
+                if releases_only {
+                    op.question == network::release_key(&self.id) && op.option.is_some()
+                } else {
+                    network::is_network_key(&op.question)
+                }
+            })
+            .map(|op| SetAside {
+                op,
+                reason: reason.to_string(),
+            })
+            .collect();
+        self.outbox
+            .retain(|id| !refused.iter().any(|r| r.op.id == *id));
+        let count = refused.len();
+        self.set_aside.extend(refused);
+        count
+    }
+
+    /// The town's sharing state of this campaign as the log says it.
+    pub fn town_release(&self) -> network::ReleaseState {
+        let log: Vec<Operation> = self.log.values().cloned().collect();
+        network::release_state(&log, &self.id)
+    }
+
     /// Recomputes `answers` from `log`.
     fn rebuild_answers(&mut self) {
         let merged = protocol::merge(self.log.values())
@@ -524,6 +619,10 @@ impl CampaignDoc {
         let mut plan: Vec<(&Hlc, PlanItem)> = Vec::new();
         let mut answers = BTreeMap::new();
         for (key, answer) in merged {
+            // Validations and releases are the town's acts on the campaign, not answers.
+            if network::is_network_key(&key) {
+                continue;
+            }
             let (latest, first) = times.get(key.as_str()).copied().unwrap_or((0, &self.clock));
             match protocol::plan_target(&key) {
                 Some(question) => {

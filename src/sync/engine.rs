@@ -146,7 +146,23 @@ impl SyncEngine {
                     break;
                 }
                 let full = batch.len() == MAX_BATCH;
-                let ack = api::push(token, batch).await?;
+                let ack = match api::push(token, batch).await {
+                    Ok(ack) => ack,
+                    // A validation or release the server refuses must not block the answers
+                    // behind it: it is set aside with the reason, and the rest is sent again.
+                    Err(e) if e.is(codes::NOT_ADMIN) || e.is(codes::NOT_VALIDATED) => {
+                        let releases_only = e.is(codes::NOT_VALIDATED);
+                        let mut set_aside = 0;
+                        self.store.with_campaign(&campaign, |doc| {
+                            set_aside = doc.set_aside_network(releases_only, &e.message());
+                        });
+                        if set_aside == 0 {
+                            return Err(e);
+                        }
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 let stored = self
                     .store
                     .with_campaign(&campaign, |doc| doc.acknowledge(&ack, now_ms() as u64));

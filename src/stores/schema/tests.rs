@@ -575,3 +575,110 @@ fn answers_stored_or_synced_on_2026_1_migrate_the_same_way() {
         assert!(mine.pending().is_empty());
     }
 }
+
+#[test]
+fn a_town_validation_is_an_operation_of_the_outbox_and_not_an_answer() {
+    let q = questionnaire();
+    let ids = some_question_ids(3);
+    let mut doc = CampaignDoc::new("2026".into(), q.version.clone(), 1.0);
+    answer(&mut doc, "admin", 2, &ids[0], Some("stage-2"));
+    answer(&mut doc, "admin", 3, &ids[1], Some("stage-4"));
+    assert!(matches!(
+        doc.town_validation(q),
+        diagnostic::network::ValidationStatus::NotValidated
+    ));
+    let validation = doc.record_town_validation(next_id(), "admin", 4, q);
+    assert_eq!(validation.question, "validation:2026");
+    assert_eq!(doc.outbox.last(), Some(&validation.id));
+    assert_eq!(
+        diagnostic::network::validate_network_op(&validation),
+        Some(Ok(())),
+        "the server's check of a validation passes"
+    );
+    assert_eq!(doc.answers.len(), 2, "the validation is not an answer");
+    let diagnostic::network::ValidationStatus::Validated {
+        validation: current,
+        changed,
+        ..
+    } = doc.town_validation(q)
+    else {
+        panic!("validated");
+    };
+    assert_eq!((current.by_device.as_str(), current.at_ms), ("admin", 4));
+    assert!(changed.is_empty());
+
+    answer(&mut doc, "maire", 5, &ids[1], Some("stage-1"));
+    answer(&mut doc, "maire", 6, &ids[2], Some("stage-0"));
+    let diagnostic::network::ValidationStatus::Validated { changed, .. } = doc.town_validation(q)
+    else {
+        panic!("still validated");
+    };
+    let mut expected = vec![ids[1].clone(), ids[2].clone()];
+    let order: Vec<&String> = q.questions().map(|question| &question.id).collect();
+    expected.sort_by_key(|id| order.iter().position(|o| *o == id));
+    assert_eq!(changed, expected, "edited and newly answered questions");
+}
+
+#[test]
+fn a_town_release_needs_a_current_validation_and_can_be_withdrawn() {
+    use diagnostic::network::{NetworkError, ReleaseLevel};
+    let q = questionnaire();
+    let ids = some_question_ids(1);
+    let mut doc = CampaignDoc::new("2026".into(), q.version.clone(), 1.0);
+    answer(&mut doc, "admin", 2, &ids[0], Some("stage-2"));
+    assert_eq!(
+        doc.record_town_release(next_id(), "admin", 3, Some(ReleaseLevel::Anonymous)),
+        Err(NetworkError::NotValidated("2026".into()))
+    );
+    assert_eq!(doc.outbox.len(), 1, "nothing recorded");
+
+    doc.record_town_validation(next_id(), "admin", 4, q);
+    let release = doc
+        .record_town_release(next_id(), "admin", 5, Some(ReleaseLevel::Named))
+        .unwrap();
+    assert_eq!(release.question, "release:2026");
+    assert_eq!(
+        diagnostic::network::validate_network_op(&release),
+        Some(Ok(()))
+    );
+    assert_eq!(doc.outbox.last(), Some(&release.id));
+    assert_eq!(doc.answers.len(), 1, "the release is not an answer");
+    assert_eq!(doc.town_release().effective, Some(ReleaseLevel::Named));
+
+    doc.record_town_release(next_id(), "admin", 6, None)
+        .unwrap();
+    let state = doc.town_release();
+    assert_eq!(state.effective, None, "withdrawn");
+    assert_eq!(state.choice.map(|c| c.level), Some(None));
+}
+
+#[test]
+fn refused_network_operations_are_set_aside_and_answers_stay_in_the_outbox() {
+    use diagnostic::network::ReleaseLevel;
+    let q = questionnaire();
+    let ids = some_question_ids(2);
+    let mut doc = CampaignDoc::new("2026".into(), q.version.clone(), 1.0);
+    answer(&mut doc, "admin", 2, &ids[0], Some("stage-2"));
+    let validation = doc.record_town_validation(next_id(), "admin", 3, q);
+    let release = doc
+        .record_town_release(next_id(), "admin", 4, Some(ReleaseLevel::Anonymous))
+        .unwrap();
+    let later = answer(&mut doc, "admin", 5, &ids[1], Some("stage-1"));
+
+    assert_eq!(
+        doc.set_aside_network(true, "pas validé"),
+        1,
+        "the release only"
+    );
+    assert!(!doc.outbox.contains(&release.id));
+    assert!(doc.outbox.contains(&validation.id));
+    assert_eq!(doc.set_aside_network(false, "pas administrateur"), 1);
+    assert_eq!(doc.outbox.len(), 2, "the answers are still to send");
+    assert!(doc.outbox.contains(&later.id));
+    assert_eq!(doc.set_aside.len(), 2);
+    assert_eq!(
+        doc.set_aside_network(false, "encore"),
+        0,
+        "nothing left to set aside"
+    );
+}
