@@ -4,6 +4,7 @@
 //! neither prefetched nor precached. The operator token lives under its own key
 //! (`stores::schema::OPERATOR_KEY`) and is only ever sent to `/api/operator/…`.
 
+mod dashboard;
 mod texts;
 
 use diagnostic::association::{
@@ -107,6 +108,7 @@ enum Section {
     Decide,
     Towns,
     Journal,
+    Dashboard,
 }
 
 #[component]
@@ -150,6 +152,9 @@ fn ConsoleBody(
                 {tab(Section::Decide, |t| t.to_decide)}
                 {tab(Section::Towns, |t| t.towns)}
                 {tab(Section::Journal, |t| t.journal)}
+                <li><button type="button" class="button" aria-pressed=move || (section.get() == Section::Dashboard).to_string()
+                    on:click=move |_| { section.set(Section::Dashboard); console.town.set(None); }>
+                    {move || texts::dashboard_texts(i18n.lang.get()).tab}</button></li>
             </ul>
         </nav>
         <p role="status" class="alert alert-info" data-testid="console-done" hidden=move || console.done.with(Option::is_none)>
@@ -161,6 +166,7 @@ fn ConsoleBody(
             (None, Section::Decide) => view! { <DecideView/> }.into_any(),
             (None, Section::Towns) => view! { <TownsView/> }.into_any(),
             (None, Section::Journal) => view! { <JournalView/> }.into_any(),
+            (None, Section::Dashboard) => view! { <dashboard::DashboardView/> }.into_any(),
         }}
         <ActionDialog/>
     }

@@ -326,3 +326,31 @@ pub async fn operator_audit(
     }
     call("GET", &path, Some(token), None).await
 }
+
+// ------------------------------------------------------------------------------------------------
+// The association's dashboard (issue 12)
+
+/// The association's figures for one campaign year (`"2026"`).
+pub async fn operator_network(
+    token: &str,
+    campaign: &str,
+) -> Result<diagnostic::network::NetworkDashboard, ApiError> {
+    let path = format!(
+        "{}?campaign={}",
+        diagnostic::network::routes::OPERATOR_DASHBOARD,
+        encode(campaign)
+    );
+    call("GET", &path, Some(token), None).await
+}
+
+/// The open-data CSV of one campaign, as the server wrote it (BOM and `;` included).
+pub async fn operator_network_csv(token: &str, campaign: &str) -> Result<String, ApiError> {
+    let path = format!(
+        "{}?campaign={}",
+        diagnostic::network::routes::OPERATOR_CSV,
+        encode(campaign)
+    );
+    send("GET", &path, Some(token), None)
+        .await
+        .map(|(_, text)| text)
+}
