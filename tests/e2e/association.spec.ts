@@ -174,6 +174,34 @@ test.describe("the association's console", () => {
     await expect(page.getByRole('alert').filter({ hasText: "Ce lien d'inscription" })).toContainText('inconnu, déjà utilisé ou expiré');
   });
 
+  test('the operator reads the network dashboard and downloads the open data', async ({ browser, baseURL }) => {
+    const operatorPage = await open(browser, baseURL!, LAPTOP);
+    const operator = new ConsoleScreen(operatorPage);
+    const operatorApp = new AppPage(operatorPage, new URL(baseURL!).origin);
+    await operator.enrol(addOperator(e2eDatabase, 'Luc Bernard'), 'Portable de Luc');
+    await operator.section('Tableau de bord').click();
+    await expect(operator.section('Tableau de bord')).toHaveAttribute('aria-pressed', 'true');
+
+    // The campaign picker starts on this year; participation reads as a table with its caption.
+    const campaign = String(new Date().getFullYear());
+    await expect(operator.dashboard.getByLabel('Campagne', { exact: true })).toHaveValue(campaign);
+    const participation = operator.participation(campaign);
+    await expect(participation).toBeVisible();
+    await expect(participation.getByRole('columnheader', { name: 'Espaces ouverts' })).toBeVisible();
+    await expect(participation.getByRole('rowheader', { name: 'France entière' })).toBeVisible();
+    await expect(participation.getByRole('row')).toHaveCount(2);
+
+    // The open data: the server's CSV, saved as is — UTF-8 BOM first, `;` between fields.
+    const file = await operator.downloadOpenData();
+    expect(file.name).toBe(`arobase-${campaign}.csv`);
+    expect([...file.bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const header = file.bytes.subarray(3).toString('utf8').split('\r\n')[0];
+    expect(header.split(';')).toEqual(expect.arrayContaining(['campagne', 'groupe', 'valeur']));
+    await expect(operator.done).toHaveText(`Fichier arobase-${campaign}.csv téléchargé.`);
+    operatorApp.expectNoForeignRequests();
+    await operatorPage.context().close();
+  });
+
   test("the host's notices: privacy, legal notice and accessibility, from Réglages", async ({ page, baseURL }) => {
     const app = new AppPage(page, new URL(baseURL!).origin);
     await app.goto('/reglages');

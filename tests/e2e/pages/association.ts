@@ -39,8 +39,29 @@ export class ConsoleScreen {
     return this.page.getByRole('heading', { level: 1 });
   }
 
-  section(name: 'À décider' | 'Communes' | 'Journal'): Locator {
+  section(name: 'À décider' | 'Communes' | 'Journal' | 'Tableau de bord'): Locator {
     return this.page.getByRole('navigation', { name: 'Sections de la console' }).getByRole('button', { name, exact: true });
+  }
+
+  /** The « Tableau de bord »: the association's figures for one campaign. */
+  get dashboard(): Locator {
+    return this.page.getByRole('region', { name: 'Tableau de bord du réseau' });
+  }
+
+  /** The national participation table, found by its caption as a screen reader would. */
+  participation(campaign: string): Locator {
+    return this.dashboard.getByRole('table', { name: `Participation des communes, campagne ${campaign}` });
+  }
+
+  /** Clicks « Télécharger les données ouvertes (CSV) »; the saved file's name and bytes. */
+  async downloadOpenData(): Promise<{ name: string; bytes: Buffer }> {
+    const [download] = await Promise.all([
+      this.page.waitForEvent('download'),
+      this.dashboard.getByRole('button', { name: 'Télécharger les données ouvertes (CSV)' }).click(),
+    ]);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await download.createReadStream()) chunks.push(Buffer.from(chunk));
+    return { name: download.suggestedFilename(), bytes: Buffer.concat(chunks) };
   }
 
   get pendingSpaces(): Locator {
