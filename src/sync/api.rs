@@ -350,7 +350,18 @@ pub async fn operator_network_csv(token: &str, campaign: &str) -> Result<String,
         diagnostic::network::routes::OPERATOR_CSV,
         encode(campaign)
     );
+    // `Response.text()` decodes UTF-8 and drops the byte order mark the server sends; put it back
+    // so a spreadsheet opening the saved file reads the accents as UTF-8.
     send("GET", &path, Some(token), None)
         .await
-        .map(|(_, text)| text)
+        .map(|(_, text)| with_bom(text))
+}
+
+/// `text` starting with exactly one UTF-8 byte order mark.
+fn with_bom(text: String) -> String {
+    if text.starts_with('\u{feff}') {
+        text
+    } else {
+        format!("\u{feff}{text}")
+    }
 }
