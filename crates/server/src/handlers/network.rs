@@ -76,13 +76,13 @@ pub struct CampaignQuery {
     pub group: Option<String>,
 }
 
-fn campaign_of(query: &CampaignQuery) -> Result<&str, ApiError> {
-    if is_campaign(&query.campaign) {
-        Ok(&query.campaign)
+fn campaign_of(campaign: &str) -> Result<&str, ApiError> {
+    if is_campaign(campaign) {
+        Ok(campaign)
     } else {
         Err(ApiError::bad_request(format!(
             "campagne « {} » inconnue : une campagne est une année, par exemple 2026",
-            shorten(&query.campaign, 20)
+            shorten(campaign, 20)
         )))
     }
 }
@@ -99,7 +99,7 @@ pub async fn aggregates(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<CampaignQuery>,
 ) -> Result<Response, ApiError> {
-    let campaign = campaign_of(&query)?;
+    let campaign = campaign_of(&query.campaign)?;
     let mut groups = match state.storage.town(auth.town_id).await? {
         Some(town) => groups_of(&town.commune),
         None => Vec::new(),
@@ -175,11 +175,7 @@ pub async fn dashboard(
     _auth: OperatorAuthenticated,
     ApiQuery(query): ApiQuery<DashboardQuery>,
 ) -> Result<Response, ApiError> {
-    let campaign = campaign_of(&CampaignQuery {
-        campaign: query.campaign,
-        group: None,
-    })?
-    .to_string();
+    let campaign = campaign_of(&query.campaign)?.to_string();
     let storage = &state.storage;
     let questionnaire = diagnostic::questionnaire();
     // One read of each town's log serves both its participation and, when it chose to be
@@ -272,11 +268,7 @@ pub async fn operator_csv(
     _auth: OperatorAuthenticated,
     ApiQuery(query): ApiQuery<DashboardQuery>,
 ) -> Result<Response, ApiError> {
-    let campaign = campaign_of(&CampaignQuery {
-        campaign: query.campaign,
-        group: None,
-    })?
-    .to_string();
+    let campaign = campaign_of(&query.campaign)?.to_string();
     csv_response(&state, &campaign).await
 }
 
@@ -286,10 +278,6 @@ pub async fn open_data_csv(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<DashboardQuery>,
 ) -> Result<Response, ApiError> {
-    let campaign = campaign_of(&CampaignQuery {
-        campaign: query.campaign,
-        group: None,
-    })?
-    .to_string();
+    let campaign = campaign_of(&query.campaign)?.to_string();
     csv_response(&state, &campaign).await
 }
