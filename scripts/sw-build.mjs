@@ -35,8 +35,9 @@ const manifestOptions = {
   globPatterns: ['**/*.{html,js,mjs,wasm,css,svg,png,webmanifest,json,ico,woff2,txt}'],
   // The worker itself, the install-sheet screenshots (only the browser's install UI shows them),
   // and the association's console chunk: operators only, so a town's phone never downloads it
-  // (the server still serves it, and rule 3 of sw.js caches it once an operator opens it).
-  globIgnores: ['sw.js', 'icons/screenshot-*', 'split_association-*'],
+  // (the server still serves it, and rule 3 of sw.js caches it once an operator opens it); the
+  // console's map of France too (scripts/map-build.mjs), fetched from the network when it opens.
+  globIgnores: ['sw.js', 'icons/screenshot-*', 'split_association-*', 'maps/**'],
   // Absolute URLs, as the app requests them.
   modifyURLPrefix: { '': '/' },
   // Hashed names change with their content (Trunk's hash is 16 hex digits, fewer when it starts

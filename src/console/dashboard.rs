@@ -7,11 +7,12 @@
 
 use diagnostic::network::{
     AxisChange, GroupAggregate, LevelShare, NamedResult, NetworkDashboard, ParticipationRow,
-    QuestionFigure, YearOnYear,
+    QuestionChange, QuestionFigure, YearOnYear,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::map::{fetch_shapes, DepartementSection, ShapesLoad};
 use super::texts::{dashboard_texts, fill, DashboardTexts};
 use super::{date, Console};
 use crate::i18n::{thousands, use_i18n, Lang};
@@ -104,6 +105,9 @@ pub fn DashboardView() -> impl IntoView {
     let years = campaign_years(this_year(), PICKER_YEARS);
     let campaign = RwSignal::new(years[0].clone());
     let dashboard = RwSignal::new(None::<NetworkDashboard>);
+    // Fetched once, when the dashboard opens (not with each campaign): never on a town's phone.
+    let shapes = fetch_shapes();
+    let over_time = StoredValue::new(years.clone());
     Effect::new(move |_| {
         let year = campaign.get();
         console.version.track();
@@ -155,14 +159,19 @@ pub fn DashboardView() -> impl IntoView {
             </div>
             {move || match dashboard.get() {
                 None => view! { <p>{super::texts().loading}</p> }.into_any(),
-                Some(d) => view! { <DashboardFigures dashboard=d/> }.into_any(),
+                Some(d) => view! { <DashboardFigures dashboard=d shapes=shapes years=over_time.get_value()/> }.into_any(),
             }}
         </section>
     }
 }
 
 #[component]
-fn DashboardFigures(dashboard: NetworkDashboard) -> impl IntoView {
+fn DashboardFigures(
+    dashboard: NetworkDashboard,
+    shapes: ShapesLoad,
+    /// The campaigns of the picker, for participation over time.
+    years: Vec<String>,
+) -> impl IntoView {
     let lang = use_i18n().lang();
     let t = dashboard_texts(lang);
     let p = dashboard.participation;
@@ -180,14 +189,13 @@ fn DashboardFigures(dashboard: NetworkDashboard) -> impl IntoView {
         <p class="hint" data-testid="dashboard-published">{published}</p>
         <h3>{t.participation}</h3>
         <ParticipationTable caption=caption rows=vec![national] testid="participation"/>
+        <ParticipationOverTime years=years/>
         <details>
             <summary>{t.by_region} " (" {p.regions.len().to_string()} ")"</summary>
             <ParticipationTable caption=t.by_region.to_string() rows=p.regions testid="participation-regions"/>
         </details>
-        <details>
-            <summary>{t.by_departement} " (" {p.departements.len().to_string()} ")"</summary>
-            <ParticipationTable caption=t.by_departement.to_string() rows=p.departements testid="participation-departements"/>
-        </details>
+        <DepartementSection shapes=shapes campaign=p.campaign.clone()
+            participation=p.departements groups=dashboard.groups/>
         <h3>{t.levels}</h3>
         {withheld_note(&dashboard.national, lang)}
         <LevelChart levels=dashboard.levels/>
@@ -223,16 +231,20 @@ fn ParticipationTable(
     caption: String,
     rows: Vec<ParticipationRow>,
     testid: &'static str,
+    /// The first column's header: « Territoire » unless told.
+    #[prop(optional)]
+    row_header: Option<&'static str>,
 ) -> impl IntoView {
     let lang = use_i18n().lang();
     let t = dashboard_texts(lang);
+    let row_header = row_header.unwrap_or(t.area);
     let n = move |v: u32| thousands(u64::from(v), lang);
     view! {
         <div class="table-scroll">
             <table class="dashboard-table" data-testid=testid>
                 <caption>{caption}</caption>
                 <thead><tr>
-                    <th scope="col">{t.area}</th>
+                    <th scope="col">{row_header}</th>
                     <th scope="col">{t.spaces}</th>
                     <th scope="col">{t.answering}</th>
                     <th scope="col">{t.validated}</th>
@@ -336,9 +348,34 @@ fn AxisTable(national: GroupAggregate) -> impl IntoView {
     })
 }
 
+/// A question's text in `lang`; `None` when the current content has no such id.
+pub fn question_title(id: &str, lang: Lang) -> Option<String> {
+    diagnostic::questionnaire()
+        .question(id)
+        .map(|q| q.text.get(lang).to_string())
+}
+
+/// A row's header for a question: its text, its id on a smaller line (the id is what the CSV
+/// and the content files use).
+fn question_header(id: String, lang: Lang) -> impl IntoView {
+    let title = question_title(&id, lang);
+    view! {
+        <th scope="row" class="question-cell">
+            {match title {
+                Some(title) => view! {
+                    <span class="question-title">{title}</span>
+                    <span class="question-id">{id}</span>
+                }.into_any(),
+                None => view! { <span class="question-title">{id}</span> }.into_any(),
+            }}
+        </th>
+    }
+}
+
 #[component]
 fn WeakestTable(weakest: Vec<QuestionFigure>) -> impl IntoView {
-    let t = dashboard_texts(use_i18n().lang());
+    let lang = use_i18n().lang();
+    let t = dashboard_texts(lang);
     if weakest.is_empty() {
         return None;
     }
@@ -353,7 +390,7 @@ fn WeakestTable(weakest: Vec<QuestionFigure>) -> impl IntoView {
                 <tbody>
                     {weakest.into_iter().map(|q| view! {
                         <tr>
-                            <th scope="row">{q.question}</th>
+                            {question_header(q.question, lang)}
                             <td>{format!("{} %", q.in_place_pct)}</td>
                         </tr>
                     }).collect_view()}
@@ -403,8 +440,100 @@ fn YearOnYearTable(change: Option<YearOnYear>) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+        <QuestionChanges changes=y.questions before=y.before_campaign after=y.after_campaign/>
     }
     .into_any()
+}
+
+/// Each question's share « en place » from one campaign to the next, biggest rise first: in a
+/// section the operator opens (every question of the content is there).
+#[component]
+fn QuestionChanges(changes: Vec<QuestionChange>, before: String, after: String) -> impl IntoView {
+    let lang = use_i18n().lang();
+    let t = dashboard_texts(lang);
+    if changes.is_empty() {
+        return None;
+    }
+    let caption = fill(
+        t.question_changes_caption,
+        &[("before", before.as_str()), ("after", after.as_str())],
+    );
+    Some(view! {
+        <details>
+            <summary>{t.question_changes} " (" {changes.len().to_string()} ")"</summary>
+            <div class="table-scroll">
+                <table class="dashboard-table" data-testid="year-on-year-questions">
+                    <caption>{caption}</caption>
+                    <thead><tr>
+                        <th scope="col">{t.question}</th>
+                        <th scope="col">{format!("{} ({before})", t.before)}</th>
+                        <th scope="col">{format!("{} ({after})", t.after)}</th>
+                        <th scope="col">{t.change}</th>
+                    </tr></thead>
+                    <tbody>
+                        {changes.into_iter().map(|c| view! {
+                            <tr>
+                                {question_header(c.question, lang)}
+                                <td>{format!("{} %", c.before)}</td>
+                                <td>{format!("{} %", c.after)}</td>
+                                <td>{signed_points(c.change)}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </details>
+    })
+}
+
+/// National participation in each campaign of the picker, oldest first. The dashboard answers
+/// for one campaign, so this reads one per campaign — only when the operator opens the section.
+#[component]
+fn ParticipationOverTime(years: Vec<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let console = expect_context::<Console>();
+    let rows = RwSignal::new(None::<Vec<ParticipationRow>>);
+    let requested = StoredValue::new(false);
+    let years = StoredValue::new(years);
+    let load = move || {
+        if requested.get_value() {
+            return;
+        }
+        requested.set_value(true);
+        let token = console.token();
+        spawn_local(async move {
+            let mut read = Vec::new();
+            for year in years.get_value().into_iter().rev() {
+                match api::operator_network(&token, &year).await {
+                    Ok(d) => {
+                        let mut row = d.participation.national;
+                        row.area.label = d.participation.campaign;
+                        read.push(row);
+                    }
+                    Err(e) => {
+                        console
+                            .error
+                            .set(Some(console.failed(&e, i18n.lang.get_untracked())));
+                        requested.set_value(false);
+                        return;
+                    }
+                }
+            }
+            rows.set(Some(read));
+        });
+    };
+    view! {
+        <details on:toggle=move |_| load() data-testid="participation-over-time">
+            <summary>{move || texts().over_time}</summary>
+            {move || match rows.get() {
+                None => view! { <p>{super::texts().loading}</p> }.into_any(),
+                Some(rows) => view! {
+                    <ParticipationTable caption=texts().over_time_caption.to_string() rows=rows
+                        testid="participation-campaigns" row_header=texts().campaign/>
+                }.into_any(),
+            }}
+        </details>
+    }
 }
 
 #[component]
@@ -455,6 +584,22 @@ mod tests {
     fn the_picker_offers_this_year_then_the_years_before() {
         assert_eq!(campaign_years(2026, 3), ["2026", "2025", "2024"]);
         assert_eq!(campaign_years(2026, 0), ["2026"]);
+    }
+
+    #[test]
+    fn a_question_reads_as_its_text_in_the_language_shown() {
+        let question = diagnostic::questionnaire().questions().next().unwrap();
+        assert_eq!(
+            question_title(&question.id, Lang::Fr).as_deref(),
+            Some(question.text.fr.as_str())
+        );
+        assert_eq!(
+            question_title(&question.id, Lang::En).as_deref(),
+            Some(question.text.en.as_str())
+        );
+        assert_ne!(question.text.fr, question.id);
+        // An id the current content no longer has: the table falls back to the id itself.
+        assert_eq!(question_title("retiree-depuis", Lang::Fr), None);
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! (`stores::schema::OPERATOR_KEY`) and is only ever sent to `/api/operator/…`.
 
 mod dashboard;
+mod map;
+mod map_texts;
 mod texts;
 
 use diagnostic::association::{

@@ -376,6 +376,10 @@ pub struct DashboardTexts {
     pub completeness: &'static str,
     pub download: &'static str,
     pub downloaded: &'static str,
+    pub question_changes: &'static str,
+    pub question_changes_caption: &'static str,
+    pub over_time: &'static str,
+    pub over_time_caption: &'static str,
 }
 
 pub static DASHBOARD_FR: DashboardTexts = DashboardTexts {
@@ -426,6 +430,10 @@ pub static DASHBOARD_FR: DashboardTexts = DashboardTexts {
     completeness: "Complétude",
     download: "Télécharger les données ouvertes (CSV)",
     downloaded: "Fichier {file} téléchargé.",
+    question_changes: "Évolution par question",
+    question_changes_caption: "Part des communes où c’est en place, de {before} à {after}, plus forte hausse d’abord",
+    over_time: "Participation par campagne",
+    over_time_caption: "Participation des communes, France entière, campagne par campagne",
 };
 
 pub static DASHBOARD_EN: DashboardTexts = DashboardTexts {
@@ -477,6 +485,11 @@ pub static DASHBOARD_EN: DashboardTexts = DashboardTexts {
     completeness: "Completeness",
     download: "Download the open data (CSV)",
     downloaded: "File {file} downloaded.",
+    question_changes: "Change per question",
+    question_changes_caption:
+        "Share of towns where it is in place, from {before} to {after}, biggest rise first",
+    over_time: "Participation per campaign",
+    over_time_caption: "Towns' participation, whole country, campaign by campaign",
 };
 
 pub fn dashboard_texts(lang: Lang) -> &'static DashboardTexts {

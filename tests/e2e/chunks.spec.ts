@@ -42,6 +42,10 @@ test.describe('code split into chunks', () => {
   test('the home page runs on the main module; every chunk follows in the background, once', async ({ page, baseURL }) => {
     const app = new AppPage(page, new URL(baseURL!).origin);
     const downloaded = wasmDownloads(page);
+    const maps: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname.startsWith('/maps/')) maps.push(request.url());
+    });
     await app.goto('/');
     await expect(app.heading).toHaveText(HOME);
     expect(downloaded.filter(mainWasm)).toHaveLength(1);
@@ -49,6 +53,7 @@ test.describe('code split into chunks', () => {
     const chunks = await prefetched(page, downloaded);
     expect(downloaded.filter(chunkWasm).length, 'no chunk fetched twice').toBe(chunks.length);
     expect(downloaded.filter(consoleChunk), 'the console stays on the server').toEqual([]);
+    expect(maps, "the console's map of France stays on the server").toEqual([]);
     expect(app.consoleErrors.filter((e) => !e.includes('Service Worker registration blocked'))).toEqual([]);
     app.expectNoForeignRequests();
   });

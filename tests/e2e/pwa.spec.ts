@@ -280,6 +280,7 @@ test.describe('offline', () => {
     expect(precache.some((p) => p.endsWith('_bg.wasm')), 'the wasm is precached').toBe(true);
     expect(precache.some((p) => p.startsWith('/icons/screenshot')), 'screenshots are not precached').toBe(false);
     expect(precache.some((p) => p.startsWith('/split_association-')), "the association's console is not precached").toBe(false);
+    expect(precache.some((p) => p.startsWith('/maps/')), "the console's map of France is not precached").toBe(false);
     for (const [name, paths] of Object.entries(caches)) {
       for (const path of paths.filter((p) => p.startsWith('/api/'))) {
         expect(path.startsWith('/api/questionnaire') || path === '/api/host', `${name} holds ${path}`).toBe(true);

@@ -53,6 +53,22 @@ export class ConsoleScreen {
     return this.dashboard.getByRole('table', { name: `Participation des communes, campagne ${campaign}` });
   }
 
+  /** The map of France by département: an image named for what it shows (its shapes are hidden
+   *  from screen readers, which read the table that follows instead). */
+  get departementMap(): Locator {
+    return this.dashboard.getByRole('img', { name: /^Carte des départements/ });
+  }
+
+  /** The map's text equivalent: every département, found by its caption. */
+  departements(campaign: string): Locator {
+    return this.dashboard.getByRole('table', { name: `Départements : participation et score global médian, campagne ${campaign}` });
+  }
+
+  /** The map's metric switch (a radio group). */
+  mapMetric(name: 'Espaces ouverts' | 'Diagnostics partagés' | 'Score global médian'): Locator {
+    return this.dashboard.getByRole('group', { name: 'Colorier la carte selon' }).getByRole('radio', { name });
+  }
+
   /** Clicks « Télécharger les données ouvertes (CSV) »; the saved file's name and bytes. */
   async downloadOpenData(): Promise<{ name: string; bytes: Buffer }> {
     const [download] = await Promise.all([
