@@ -160,7 +160,7 @@ fn campaign_ops(town: &mut Town, year: usize, progress: Progress, rng: &mut Rng)
     let maturity = departement_bias(&town.departement) + rng.below(3) + rng.below(year as u64 + 1);
     let questions: Vec<_> = q.questions().collect();
     let mut ops = Vec::new();
-    let mut record = |replica: &mut Replica, question: &diagnostic::Question, rng: &mut Rng| {
+    let record = |replica: &mut Replica, question: &diagnostic::Question, rng: &mut Rng| {
         let n = question.answers.len() as u64;
         // Mostly around the maturity; now and then « Ne sait pas » / « Non concerné » (last).
         let pick = if rng.below(20) == 0 {
@@ -178,7 +178,7 @@ fn campaign_ops(town: &mut Town, year: usize, progress: Progress, rng: &mut Rng)
         )
     };
     for question in &questions {
-        ops.push(record(&mut town.replica, question, rng));
+        ops.push(record(&mut town.replica, *question, rng));
     }
     for _ in 0..5 {
         let question = questions[rng.below(questions.len() as u64) as usize];
@@ -428,7 +428,11 @@ async fn bench_backend(
         steady.push(publication_pass(&handle, false).await.0);
     }
     println!("publication pass as the server runs it: first after start {first:.0} ms (logs read), then nothing changed: {}", summary(&steady));
-    println!("after the passes: {}; load average {}", memory(), load_average());
+    println!(
+        "after the passes: {}; load average {}",
+        memory(),
+        load_average()
+    );
 
     // One town's comparison: many towns, each its own token, one after the other.
     let aggregates = format!("{base}/api/network/aggregates?campaign={MEASURED}");
@@ -512,15 +516,28 @@ async fn bench_backend(
         summary(&cold),
         sizes.0 / 1024
     );
-    println!("dashboard, warm:                             {}", summary(&warm));
+    println!(
+        "dashboard, warm:                             {}",
+        summary(&warm)
+    );
     println!(
         "operator CSV, first after a publication:     {}  ({} KB)",
         summary(&csv_cold),
         sizes.1 / 1024
     );
-    println!("operator CSV, warm:                          {}", summary(&csv_warm));
-    println!("anonymous open-data CSV, warm:               {}", summary(&open_warm));
-    println!("after the reads: {}; load average {}", memory(), load_average());
+    println!(
+        "operator CSV, warm:                          {}",
+        summary(&csv_warm)
+    );
+    println!(
+        "anonymous open-data CSV, warm:               {}",
+        summary(&open_warm)
+    );
+    println!(
+        "after the reads: {}; load average {}",
+        memory(),
+        load_average()
+    );
 
     // A restart: everything the server keeps in memory is gone. Its first publication pass runs
     // at start; wait for it, then load the dashboard.
@@ -634,16 +651,7 @@ async fn main() {
                 communes.clone(),
             );
             async move {
-                bench_backend(
-                    &label,
-                    &url,
-                    &dir,
-                    &communes_dir,
-                    &communes,
-                    requests,
-                    runs,
-                )
-                .await
+                bench_backend(&label, &url, &dir, &communes_dir, &communes, requests, runs).await
             }
         })
         .await;

@@ -136,7 +136,9 @@ impl PublishedLedger {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // The maps hold finished values only: one left by a panicking thread is still whole.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl NetworkCache {
@@ -264,7 +266,8 @@ pub async fn run_once_with(
                 what: format!("publication ledger of {campaign}: {err}"),
             })?;
             let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
-            let updated_ms = previous_ms.map_or(now, |previous| now.max(previous.saturating_add(1)));
+            let updated_ms =
+                previous_ms.map_or(now, |previous| now.max(previous.saturating_add(1)));
             storage
                 .save_ledger(&campaign, &StoredLedger { json, updated_ms })
                 .await?;
