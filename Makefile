@@ -10,7 +10,7 @@ export AROBASE_TEST_POSTGRES_URL ?= postgres://arobase_test:arobase_test@127.0.0
 SERVER := target/release/arobase-server
 
 .PHONY: run setup setup-test build app server test lint test-native test-wasm test-e2e \
-	postgres communes bench bench-size bench-tap bench-sync clean
+	postgres communes bench bench-size bench-tap bench-sync bench-network clean
 
 ## run: install what is missing, build everything, serve the app at http://127.0.0.1:8080
 run: build
@@ -60,7 +60,7 @@ communes:
 	@scripts/communes.sh
 
 ## bench: every benchmark (figures to quote, never asserted in tests)
-bench: bench-size bench-tap bench-sync
+bench: bench-size bench-tap bench-sync bench-network
 	cargo bench -p diagnostic
 
 ## bench-size: brotli size of everything a first visit downloads (budget 150 KB)
@@ -74,6 +74,11 @@ bench-tap: build
 ## bench-sync: 60-operation push round trip and sustained pushes/s, next to raw SQLite commits/s
 bench-sync:
 	@scripts/bench-sync.sh
+
+## bench-network: 2,215 towns × 3 campaigns on SQLite and PostgreSQL — publication pass, a town's
+## comparison p50/p95, the operators' dashboard and the CSVs, over HTTP
+bench-network: postgres
+	@scripts/bench-network.sh
 
 clean:
 	rm -rf dist target/release/arobase-server

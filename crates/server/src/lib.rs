@@ -67,6 +67,8 @@ pub struct AppState {
     pub host: Arc<HostInfo>,
     /// Rate limits and transport limits (the flags at the end of [`Config`]).
     pub limits: Arc<Limits>,
+    /// What the network routes and the publication task keep between calls ([`network`]).
+    pub network: Arc<network::NetworkCache>,
 }
 
 impl AppState {
@@ -78,6 +80,7 @@ impl AppState {
             public_url: None,
             host: Arc::new(HostInfo::default()),
             limits: Arc::new(Limits::default()),
+            network: Arc::default(),
         }
     }
 
@@ -169,11 +172,13 @@ impl Server {
             .with_host(host.clone())
             .with_limits(settings);
         let housekeeping = state.limits.spawn_housekeeping();
+        let network_cache = state.network.clone();
         let router = router::router(state);
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let retention = retention::spawn(storage.clone(), host, shutdown_rx.clone());
-        let publication = network::spawn(storage.clone(), shutdown_rx.clone());
+        let publication =
+            network::spawn(storage.clone(), network_cache.clone(), shutdown_rx.clone());
         let storage_for_serve = storage.clone();
         let task = tokio::spawn(async move {
             let result = serve(
@@ -197,6 +202,7 @@ impl Server {
                 retention,
                 publication,
                 storage,
+                network: network_cache,
                 first_operator_link,
             },
         ))
@@ -216,6 +222,7 @@ pub struct ServerHandle {
     /// The publication task ([`network`]); it stops with the server.
     publication: JoinHandle<()>,
     storage: Database,
+    network: Arc<network::NetworkCache>,
     first_operator_link: Option<String>,
 }
 
@@ -228,6 +235,12 @@ impl ServerHandle {
     /// (`main` prints it after the listening address).
     pub fn first_operator_link(&self) -> Option<&str> {
         self.first_operator_link.as_deref()
+    }
+
+    /// What the server's publication task and network routes keep in memory: a pass run with
+    /// it ([`network::run_once_with`]) is the one the server would run.
+    pub fn network(&self) -> &network::NetworkCache {
+        &self.network
     }
 
     /// The server's database (tests read pragmas through it; ops tooling may too).

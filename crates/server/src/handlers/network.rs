@@ -10,9 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use diagnostic::association::codes;
 use diagnostic::network::{
-    check_network_op, csv, groups_of, is_network_key, level_distribution, named_result,
-    participation, released_town, weakest_questions, year_on_year, AggregatesPage, GroupKey,
-    NetworkDashboard, NetworkError, ReleaseLevel, TownParticipation,
+    check_network_op, groups_of, is_network_key, level_distribution, participation,
+    weakest_questions, year_on_year, AggregatesPage, GroupKey, NetworkDashboard, NetworkError,
 };
 use diagnostic::sync::{is_campaign, Operation};
 use serde::Deserialize;
@@ -22,7 +21,6 @@ use crate::auth::{Authenticated, OperatorAuthenticated};
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
-use crate::network::load_ledger;
 use crate::storage::{Storage, StorageError};
 use crate::AppState;
 
@@ -120,9 +118,12 @@ pub async fn aggregates(
         }
         groups.retain(|group| *group == key);
     }
-    let (ledger, published_ms) = load_ledger(&state.storage, campaign)
+    let published = state
+        .network
+        .ledger(&state.storage, campaign)
         .await
         .map_err(storage_error)?;
+    let (ledger, published_ms) = (&published.ledger, published.published_ms);
     let slugs: Vec<String> = groups.iter().map(GroupKey::slug).collect();
     let etag = format!(
         "\"{campaign}-{}-{:016x}\"",
@@ -177,30 +178,17 @@ pub async fn dashboard(
 ) -> Result<Response, ApiError> {
     let campaign = campaign_of(&query.campaign)?.to_string();
     let storage = &state.storage;
-    let questionnaire = diagnostic::questionnaire();
-    // One read of each town's log serves both its participation and, when it chose to be
-    // named, its line in the console (from its live log: a withdrawal shows at once).
+    // Each town's participation and, when it chose to be named, its line in the console come
+    // from its live log — read again only when the town pushed since (so a withdrawal shows at
+    // once) — not from every town's log at each request.
     let mut towns = Vec::new();
     let mut named = Vec::new();
-    for (town_id, space) in storage.network_towns().await? {
-        let log = storage.campaign_ops(town_id, &campaign).await?;
-        towns.push(TownParticipation::from_log(&space.commune, &log, &campaign));
-        if let Some((ReleaseLevel::Named, released)) = released_town(
-            town_id.to_string(),
-            &space.commune,
-            &log,
-            questionnaire,
-            &campaign,
-        ) {
-            named.push(named_result(
-                questionnaire,
-                &space.commune,
-                &campaign,
-                &released.answers,
-            ));
-        }
+    for town in state.network.towns(storage, &campaign).await? {
+        towns.push(town.participation.clone());
+        named.extend(town.named.clone());
     }
-    let (ledger, published_ms) = load_ledger(storage, &campaign).await?;
+    let published = state.network.ledger(storage, &campaign).await?;
+    let (ledger, published_ms) = (&published.ledger, published.published_ms);
     let national = ledger.aggregate(&GroupKey::national());
     let (levels, weakest) = match national.figures() {
         Some(figures) => (
@@ -217,7 +205,7 @@ pub async fn dashboard(
         .filter(|year| is_campaign(year));
     let year_on_year = match previous_campaign {
         Some(previous) => {
-            let (before, _) = load_ledger(storage, &previous).await?;
+            let before = state.network.ledger(storage, &previous).await?.ledger;
             match (
                 before.aggregate(&GroupKey::national()).figures(),
                 national.figures(),
@@ -246,7 +234,7 @@ pub async fn dashboard(
 }
 
 async fn csv_response(state: &AppState, campaign: &str) -> Result<Response, ApiError> {
-    let (ledger, _) = load_ledger(&state.storage, campaign).await?;
+    let published = state.network.ledger(&state.storage, campaign).await?;
     Ok((
         StatusCode::OK,
         [
@@ -257,7 +245,7 @@ async fn csv_response(state: &AppState, campaign: &str) -> Result<Response, ApiE
             ),
             (CACHE_CONTROL, "no-cache".to_string()),
         ],
-        csv(&[&ledger]),
+        published.csv().to_string(),
     )
         .into_response())
 }

@@ -261,8 +261,8 @@ pub trait Storage: Send + Sync {
     // --------------------------------------------------------------------------------------
     // The network (docs/network.md)
 
-    /// Every space that is not rejected, with its commune and status, by town id.
-    fn network_towns(&self) -> impl Future<Output = Result<Vec<(i64, Town)>, StorageError>> + Send;
+    /// Every space that is not rejected, with its commune, status and log version, by town id.
+    fn network_towns(&self) -> impl Future<Output = Result<Vec<NetworkTown>, StorageError>> + Send;
 
     /// The operations of `town_id` in `campaign`, in log order: what validation, release and
     /// participation are computed from.
@@ -282,12 +282,29 @@ pub trait Storage: Send + Sync {
         campaign: &str,
     ) -> impl Future<Output = Result<Option<StoredLedger>, StorageError>> + Send;
 
+    /// When the ledger of `campaign` last changed, without reading it: what the in-memory
+    /// copies of the ledger are checked against (another server instance may have written it).
+    fn ledger_version(
+        &self,
+        campaign: &str,
+    ) -> impl Future<Output = Result<Option<i64>, StorageError>> + Send;
+
     /// Writes the ledger of `campaign` (insert or replace).
     fn save_ledger(
         &self,
         campaign: &str,
         ledger: &StoredLedger,
     ) -> impl Future<Output = Result<(), StorageError>> + Send;
+}
+
+/// A space as the network sees it ([`Storage::network_towns`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkTown {
+    pub id: i64,
+    pub space: Town,
+    /// The town's last operation sequence number: it changes with every push that stores
+    /// something, so what was computed from the town's log is still right while it is unchanged.
+    pub last_seq: i64,
 }
 
 /// A campaign's publication ledger as stored: the JSON of `diagnostic::network::Ledger`.
@@ -939,7 +956,7 @@ impl Storage for Database {
         )
     }
 
-    async fn network_towns(&self) -> Result<Vec<(i64, Town)>, StorageError> {
+    async fn network_towns(&self) -> Result<Vec<NetworkTown>, StorageError> {
         delegate!(self, network_towns())
     }
 
@@ -957,6 +974,10 @@ impl Storage for Database {
 
     async fn ledger(&self, campaign: &str) -> Result<Option<StoredLedger>, StorageError> {
         delegate!(self, ledger(campaign))
+    }
+
+    async fn ledger_version(&self, campaign: &str) -> Result<Option<i64>, StorageError> {
+        delegate!(self, ledger_version(campaign))
     }
 
     async fn save_ledger(&self, campaign: &str, ledger: &StoredLedger) -> Result<(), StorageError> {

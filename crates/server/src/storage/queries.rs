@@ -15,8 +15,8 @@ use sqlx::{QueryBuilder, Row};
 
 use crate::storage::{
     Actor, AuthDevice, AuthOperator, CommuneQuery, CommuneRow, CreateInviteOutcome,
-    CreateTownOutcome, DecideOutcome, EnrolOutcome, NewDevice, NewEnrolmentLink, NewInvite, NewOp,
-    PulledOps, PushOutcome, RedeemOutcome, Remover, RetentionReport, RevokeOutcome,
+    CreateTownOutcome, DecideOutcome, EnrolOutcome, NetworkTown, NewDevice, NewEnrolmentLink,
+    NewInvite, NewOp, PulledOps, PushOutcome, RedeemOutcome, Remover, RetentionReport, RevokeOutcome,
     StatusOutcome, Storage, StorageError, StoredLedger, TownQuery,
 };
 
@@ -1861,9 +1861,9 @@ impl Storage for Backend {
         Ok(report)
     }
 
-    async fn network_towns(&self) -> Result<Vec<(i64, Town)>, StorageError> {
+    async fn network_towns(&self) -> Result<Vec<NetworkTown>, StorageError> {
         sqlx::query(&format!(
-            "SELECT {TOWN_COLUMNS}, {COMMUNE_COLUMNS} \
+            "SELECT {TOWN_COLUMNS}, {COMMUNE_COLUMNS}, t.last_seq AS town_last_seq \
              FROM towns t JOIN communes c ON c.code = t.commune_code \
              WHERE t.status <> 'rejected' ORDER BY t.id"
         ))
@@ -1871,7 +1871,13 @@ impl Storage for Backend {
         .await
         .map_err(failed("reading the network's towns"))?
         .iter()
-        .map(|row| Ok((get(row, "town_id")?, town_from(row)?)))
+        .map(|row| {
+            Ok(NetworkTown {
+                id: get(row, "town_id")?,
+                space: town_from(row)?,
+                last_seq: get(row, "town_last_seq")?,
+            })
+        })
         .collect()
     }
 
@@ -1919,6 +1925,14 @@ impl Storage for Backend {
                 })
             })
             .transpose()
+    }
+
+    async fn ledger_version(&self, campaign: &str) -> Result<Option<i64>, StorageError> {
+        sqlx::query_scalar("SELECT updated_ms FROM network_ledgers WHERE campaign = $1")
+            .bind(campaign)
+            .fetch_optional(self.reader())
+            .await
+            .map_err(failed("reading a publication ledger's date"))
     }
 
     async fn save_ledger(&self, campaign: &str, ledger: &StoredLedger) -> Result<(), StorageError> {
