@@ -173,7 +173,11 @@ impl Server {
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let retention = retention::spawn(storage.clone(), host, shutdown_rx.clone());
-        let publication = network::spawn(storage.clone(), shutdown_rx.clone());
+        let publication = network::spawn(
+            storage.clone(),
+            std::time::Duration::from_secs(config.publication_interval_secs),
+            shutdown_rx.clone(),
+        );
         let storage_for_serve = storage.clone();
         let task = tokio::spawn(async move {
             let result = serve(
