@@ -21,7 +21,7 @@ const PHONE = { width: 360, height: 800 };
 const LAPTOP = { width: 1280, height: 800 };
 const SIX = ['Arbent', 'Belleu', 'Avermes', 'Sospel', 'Saverdun', 'Espalion'];
 const SEVENTH = 'Cabourg';
-/** The stage each of the six towns gives every question: 4 of 6 at « en place » or above. */
+/** The stage each of the six towns gives every question (stage 3 is « en place »). */
 const STAGES = [4, 3, 3, 3, 1, 0];
 
 async function phone(browser: Browser, baseURL: string, viewport = PHONE): Promise<Page> {
@@ -98,29 +98,38 @@ test('six towns release, a seventh compares itself with them, online then offlin
     await expect(compare.radarWithGroup).toBeVisible({ timeout: 1_000 });
   }).toPass({ timeout: 60_000 });
 
-  // The stratum is the first group and is selected by default, with its size; the départements
-  // (one released town each) say how many more must share.
+  // The stratum is the first group and is selected by default, with its size; the seventh
+  // town's département (none of the six) says how many more must share.
   await expect(compare.date).toBeVisible();
-  await expect(compare.picker.locator('option:checked')).toContainText('3 500 à 4 999 habitants');
-  await expect(compare.picker.locator('option:checked')).toContainText('6 communes');
+  const selected = compare.picker.locator('option:checked');
+  await expect(selected).toContainText('3 500 à 4 999 habitants');
   await expect(compare.picker.locator('option', { hasText: 'Calvados' })).toContainText('Encore 5 communes doivent partager');
+  // The operator verifies the spaces one by one while publication runs every 2 s: a round may
+  // publish the stratum with the first five, and then the disclosure rule holds the sixth back
+  // (it would be a group of one between two publications). Either way, the figures are the
+  // domain crate's over the towns counted — the first `counted` verified.
+  const counted = Number(/(\d+) communes/.exec((await selected.textContent())!)![1]);
+  expect([5, 6]).toContain(counted);
+  const stages = STAGES.slice(0, counted);
 
-  // The radar's median is the domain crate's, per axis, from the six towns' own scores.
-  const scores = SIX.map((_, i) => domainScores(Object.fromEntries(picked.map((q) => [q.id, { option: `stage-${STAGES[i]}` }]))));
-  const expected = scores[0].axes.map((axis: { id: string }, a: number) => median(scores.map((s) => s.axes[a].score)));
+  // The radar's median is the domain crate's, per axis, from the towns' own scores.
+  const scores = stages.map((stage) => domainScores(Object.fromEntries(picked.map((q) => [q.id, { option: `stage-${stage}` }]))));
+  const expected = scores[0].axes.map((_axis: { id: string }, a: number) => median(scores.map((s) => s.axes[a].score)));
   expect(await compare.radarMedians()).toEqual(expected);
   await expect(page.getByTestId('axis-table').getByRole('columnheader', { name: 'Médiane du groupe' })).toBeVisible();
 
-  // Levels: the six towns counted, this town's level marked; per question, 4 of 6 → 65 %.
+  // Levels: the towns counted, this town's level marked; per question, the share « en place »
+  // (stage 3 or more) rounded to 5 %: 4 of 5 → 80 %, 4 of 6 → 65 %.
+  const pct = Math.floor((200 * stages.filter((s) => s >= 3).length + 5 * counted) / (10 * counted)) * 5;
   await compare.openDetails();
   const counts = await compare.levels.getByRole('listitem').allTextContents();
-  expect(counts.reduce((sum, line) => sum + Number(/(\d+) communes?/.exec(line)?.[1] ?? 0), 0)).toBe(6);
+  expect(counts.reduce((sum, line) => sum + Number(/(\d+) communes?/.exec(line)?.[1] ?? 0), 0)).toBe(counted);
   await expect(compare.levels.getByRole('listitem').filter({ hasText: 'votre commune' })).toHaveCount(1);
-  await expect(compare.share(65)).toHaveCount(picked.length);
+  await expect(compare.share(pct)).toHaveCount(picked.length);
   // Next to the answer on the question page too.
   const question = new QuestionScreen(page);
   await question.open({ theme: picked[0].theme, id: picked[0].id, text: picked[0].text, options: [] });
-  await expect(compare.share(65)).toBeVisible();
+  await expect(compare.share(pct)).toBeVisible();
 
   // 4. Offline after that visit: the comparison is still there, with its date.
   await seventh.waitForOfflineReady();
@@ -131,7 +140,7 @@ test('six towns release, a seventh compares itself with them, online then offlin
   await expect(compare.date).toBeVisible();
   await expect(compare.offline).toBeVisible();
   await question.open({ theme: picked[0].theme, id: picked[0].id, text: picked[0].text, options: [] });
-  await expect(compare.share(65)).toBeVisible();
+  await expect(compare.share(pct)).toBeVisible();
   seventh.app.expectNoForeignRequests();
 
   await seventh.close();
