@@ -245,3 +245,55 @@ fn GroupDetails(comparison: Comparison) -> impl IntoView {
         </details>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use diagnostic::network::{Comparison, GroupKey, QuestionComparison};
+
+    use super::ordered_questions;
+
+    fn question(id: &str, town: Option<bool>, pct: Option<u8>) -> QuestionComparison {
+        QuestionComparison {
+            question: id.into(),
+            town_in_place: town,
+            group_in_place_pct: pct,
+        }
+    }
+
+    #[test]
+    fn questions_most_peers_have_and_the_town_has_not_come_first() {
+        let comparison = Comparison {
+            group: GroupKey::national(),
+            towns: 6,
+            town_level: 2,
+            levels: Vec::new(),
+            axes: Vec::new(),
+            questions: vec![
+                question("a", Some(false), Some(40)),
+                question("b", Some(false), Some(65)),
+                question("c", Some(true), Some(90)),
+                question("d", None, Some(80)),
+                question("e", Some(false), None),
+                question("f", Some(false), Some(85)),
+            ],
+        };
+        let (gaps, others) = ordered_questions(&comparison);
+        let ids = |list: &[super::QuestionShare]| {
+            list.iter()
+                .map(|(q, _)| q.question.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(&gaps),
+            ["f", "b"],
+            "not in place here, in place in most towns"
+        );
+        assert_eq!(
+            ids(&others),
+            ["c", "d", "a"],
+            "then the rest, most common first"
+        );
+        // A question the group does not show (fewer than 5 towns counted) is left out.
+        assert!(!ids(&gaps).contains(&"e".to_string()) && !ids(&others).contains(&"e".to_string()));
+    }
+}

@@ -199,7 +199,18 @@ pub fn RadarChart(
 
 #[cfg(test)]
 mod tests {
-    use super::wrap;
+    use super::{band_path, wrap};
+
+    #[test]
+    fn the_band_is_the_q3_polygon_with_the_q1_polygon_cut_out() {
+        let path = band_path(&[0.0; 4], &[100.0; 4]);
+        let rings: Vec<&str> = path.split(' ').collect();
+        assert_eq!(rings.len(), 2, "{path}");
+        for ring in rings {
+            assert!(ring.starts_with('M') && ring.ends_with('Z'), "{ring}");
+            assert_eq!(ring.matches('L').count(), 3, "four corners: {ring}");
+        }
+    }
 
     #[test]
     fn long_titles_wrap_on_words() {
