@@ -2,8 +2,8 @@
 //! migration, recovery of corrupt data, and a full storage.
 #![cfg(target_arch = "wasm32")]
 
-use arobase::stores::schema::{campaign_key, is_backup_key, Damage, SETTINGS_KEY};
-use arobase::stores::{LocalStore, Notice, SaveFailure, SaveState};
+use arobase::stores::schema::{campaign_key, is_backup_key, Damage, NETWORK_KEY, SETTINGS_KEY};
+use arobase::stores::{LocalStore, NetworkStore, Notice, SaveFailure, SaveState};
 use diagnostic::questionnaire;
 use leptos::prelude::*;
 use wasm_bindgen_test::*;
@@ -311,4 +311,95 @@ fn an_operator_token_lives_under_its_own_key_and_a_claim_in_the_settings() {
     store.forget_operator();
     assert!(storage().get_item(OPERATOR_KEY).unwrap().is_none());
     assert!(keys().iter().all(|k| k != OPERATOR_KEY));
+}
+
+/// A page of figures as the server sends it: the stratum shown, the département withheld.
+fn aggregates_page(fetched_ms: u64) -> diagnostic::network::AggregatesPage {
+    use diagnostic::network::{GroupAggregate, GroupFigures, GroupKey, GroupKind, Withheld};
+    diagnostic::network::AggregatesPage {
+        campaign: "2026".into(),
+        fetched_ms,
+        groups: vec![
+            GroupAggregate::Shown(GroupFigures {
+                group: GroupKey::new(GroupKind::Strate, "3500-4999", "3 500 à 4 999 habitants"),
+                campaign: "2026".into(),
+                towns: 6,
+                computed_ms: fetched_ms,
+                overall: None,
+                axes: Vec::new(),
+                levels: Vec::new(),
+                questions: Vec::new(),
+            }),
+            GroupAggregate::Withheld(Withheld {
+                group: GroupKey::new(GroupKind::Departement, "14", "Calvados (14)"),
+                campaign: "2026".into(),
+                needed: Some(5),
+            }),
+        ],
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_network_figures_and_the_picked_group_are_kept_on_the_phone() {
+    reset();
+    let network = NetworkStore::load();
+    assert_eq!(network.cache.get_untracked(), None);
+    network.keep("14117", aggregates_page(1_000));
+    network.pick("departement:14");
+    // A newer page keeps the group picked before.
+    network.keep("14117", aggregates_page(2_000));
+
+    let reloaded = NetworkStore::load();
+    let cache = reloaded
+        .for_town("14117", "2026")
+        .expect("kept on the phone");
+    assert_eq!(cache.page.fetched_ms, 2_000);
+    assert_eq!(cache.group.as_deref(), Some("departement:14"));
+    assert_eq!(
+        cache.selected_figures(),
+        None,
+        "the picked group is withheld"
+    );
+    assert!(
+        reloaded.for_town("42218", "2026").is_none(),
+        "another town's figures are not shown"
+    );
+    assert!(
+        reloaded.for_town("14117", "2027").is_none(),
+        "nor another campaign's"
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_corrupt_network_cache_is_dropped_quietly() {
+    reset();
+    storage()
+        .set_item(NETWORK_KEY, "{\"schema\":2,\"commune\":")
+        .unwrap();
+    let network = NetworkStore::load();
+    assert_eq!(network.cache.get_untracked(), None);
+    assert_eq!(storage().get_item(NETWORK_KEY).unwrap(), None, "removed");
+    assert!(
+        !keys().iter().any(|k| is_backup_key(k)),
+        "only a cache: never backed up"
+    );
+    // And the answers' store has nothing to report about it.
+    assert!(LocalStore::load().notices.get_untracked().is_empty());
+}
+
+#[wasm_bindgen_test]
+fn a_full_storage_keeps_the_figures_for_this_visit() {
+    reset();
+    let network = NetworkStore::load();
+    let fillers = fill_storage();
+    network.keep("14117", aggregates_page(3_000));
+    let in_memory = network.for_town("14117", "2026");
+    let on_phone = storage().get_item(NETWORK_KEY).unwrap();
+    free(&fillers);
+    assert_eq!(
+        in_memory.map(|c| c.page.fetched_ms),
+        Some(3_000),
+        "shown all the same"
+    );
+    assert_eq!(on_phone, None, "nothing could be written");
 }

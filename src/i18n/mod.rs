@@ -4,8 +4,10 @@
 mod association;
 mod en;
 mod fr;
+mod network;
 
 pub use association::{assoc_texts, refusal, AssocTexts};
+pub use network::{group_kind_label, network_texts, NetworkTexts};
 
 use leptos::prelude::*;
 
@@ -284,6 +286,11 @@ impl I18n {
     /// The association side's strings in the current language (reactive).
     pub fn a(&self) -> &'static AssocTexts {
         assoc_texts(self.lang.get())
+    }
+
+    /// The comparison's strings in the current language (reactive).
+    pub fn n(&self) -> &'static NetworkTexts {
+        network_texts(self.lang.get())
     }
 
     /// The current language (reactive).

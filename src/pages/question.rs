@@ -4,10 +4,13 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::page_heading::PageHeading;
+use crate::components::results::campaign::format_long_date;
+use crate::components::results::compare::in_place_sentence;
 use crate::flow::{locate, neighbours, next_unanswered, Place};
 use crate::i18n::use_i18n;
 use crate::stores::browser::mark_tap;
-use crate::stores::use_local_store;
+use crate::stores::{use_local_store, use_network_store};
+use crate::sync::network::refresh_aggregates;
 
 /// One question (`/questionnaire/:theme/:question`): a deep link an official can come back to.
 /// Rebuilt whenever the route's parameters change, so focus moves to the new question.
@@ -75,6 +78,7 @@ fn QuestionScreen(place: Place<'static>) -> impl IntoView {
                 </details>
                 <AnswerChoices question=question/>
             </fieldset>
+            <PeerShare question=question/>
             <Glossary question=question/>
             <ConflictPanel question=question/>
             <CommentField question=question/>
@@ -124,6 +128,45 @@ fn AnswerChoices(question: &'static Question) -> impl IntoView {
             }
         })
         .collect_view()
+}
+
+/// « 62 % des communes comparables ont ceci en place », next to the answer: the group picked on
+/// the results page (the first shown one, the stratum, by default), from the phone's cache, so it
+/// shows offline too. Nothing when not enrolled or the group does not show this question.
+#[component]
+fn PeerShare(question: &'static Question) -> impl IntoView {
+    let i18n = use_i18n();
+    let store = use_local_store();
+    let network = use_network_store();
+    let cached = move || {
+        let commune = store.sync_info(|s| s.town.commune.code.clone())?;
+        let campaign = store.campaign.with(|c| c.id.clone());
+        network.for_town(&commune, &campaign)
+    };
+    // A phone that never fetched the figures (enrolled since its last visit to the results)
+    // fetches them once; otherwise the cache is enough here.
+    if store.sync_info(|_| ()).is_some() && cached().is_none() {
+        refresh_aggregates(store, network);
+    }
+    move || {
+        let cache = cached()?;
+        let figures = cache.selected_figures()?;
+        let pct = figures.in_place_pct(&question.id)?;
+        let source = i18n
+            .n()
+            .question_source
+            .replace("{group}", &figures.group.label)
+            .replace(
+                "{date}",
+                &format_long_date(cache.page.fetched_ms as f64, i18n.lang().code()),
+            );
+        Some(view! {
+            <div class="peer" data-testid="peer-share">
+                <p class="peer-share">{in_place_sentence(i18n, pct)}</p>
+                <p class="hint">{source}</p>
+            </div>
+        })
+    }
 }
 
 #[component]

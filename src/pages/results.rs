@@ -1,3 +1,4 @@
+use diagnostic::network::{compare, town_figures};
 use diagnostic::{questionnaire, score, Localized, ScoreLine, Target};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -6,11 +7,13 @@ use crate::components::page_heading::PageHeading;
 use crate::components::results::action_plan::ActionPlan;
 use crate::components::results::baseline::{Baseline, LevelBands, TerritoryContext};
 use crate::components::results::campaign::{format_date, CampaignActions, ExportButtons};
+use crate::components::results::compare::ComparePanel;
 use crate::components::results::explain::ExplainScore;
 use crate::components::results::radar::{RadarAxis, RadarChart};
 use crate::flow::question_href;
 use crate::i18n::use_i18n;
-use crate::stores::use_local_store;
+use crate::stores::{use_local_store, use_network_store};
+use crate::sync::network::keep_aggregates_fresh;
 
 /// Below this share of answered questions, results are shown as provisional.
 const COMPLETE_ENOUGH: f64 = 0.8;
@@ -37,8 +40,26 @@ pub fn ResultsPage() -> impl IntoView {
             false => format!("{} — {town}", i18n.t().results_title),
         }
     });
+    // Comparable towns: the cached figures show at once (offline too), newer ones replace them
+    // when the fetch (now, and after each sync) answers.
+    let network = use_network_store();
+    keep_aggregates_fresh(store, network);
+    let enrolled = Signal::derive(move || store.sync_info(|_| ()).is_some());
+    let network_cache = Memo::new(move |_| {
+        let commune = store.sync_info(|s| s.town.commune.code.clone())?;
+        let campaign = store.campaign.with(|c| c.id.clone());
+        network.for_town(&commune, &campaign)
+    });
+    let comparison = Memo::new(move |_| {
+        network_cache.with(|cache| {
+            let figures = cache.as_ref()?.selected_figures()?;
+            let town = answers.with(|a| town_figures(questionnaire(), a));
+            Some(compare(questionnaire(), &town, figures))
+        })
+    });
     let radar_axes = Signal::derive(move || {
         let previous = previous.get();
+        let comparison = comparison.get();
         scores.with(|s| {
             s.axes
                 .iter()
@@ -49,6 +70,10 @@ pub fn ResultsPage() -> impl IntoView {
                         .as_ref()
                         .and_then(|p| p.axes.iter().find(|a| a.id == line.id))
                         .map(|a| a.score),
+                    group: comparison
+                        .as_ref()
+                        .and_then(|c| c.axes.iter().find(|a| a.axis == line.id))
+                        .and_then(|a| a.group),
                 })
                 .collect()
         })
@@ -66,13 +91,14 @@ pub fn ResultsPage() -> impl IntoView {
             <LevelSummary scores=scores/>
             <LevelBands scores=scores/>
             <div class="results-grid">
-                <div><RadarChart axes=radar_axes/></div>
+                <div><RadarChart axes=radar_axes group=Signal::derive(move || comparison.with(|c| c.as_ref().map(|c| c.group.label.clone())))/></div>
                 <ScoreTable
                     caption=Signal::derive(move || i18n.t().results_themes)
                     lines=Signal::derive(move || scores.get().themes)
                     title=theme_title
                 />
             </div>
+            <ComparePanel network=network enrolled=enrolled cache=network_cache comparison=comparison/>
             <Baseline/>
             <ToFindOut dont_know=Signal::derive(move || scores.get().dont_know)/>
             <TerritoryContext/>

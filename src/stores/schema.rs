@@ -7,6 +7,9 @@
 //!   same `setItem`, never one without the other;
 //! * `arobase.operator` — on a browser of the hosting association only: its operator token, kept
 //!   apart from the town's device token so that one can never be sent as the other;
+//! * `arobase.network` — the last figures of comparable towns fetched for this phone's town, with
+//!   their date, and the group the user picked ([`NetworkCache`]): only a cache, so an unreadable
+//!   copy is dropped, never backed up;
 //! * `arobase.backup.<key>.<time>` — the raw text of a document that could not be read, kept
 //!   before anything else is written to its key, so nothing is ever lost to a parse error.
 //!
@@ -31,6 +34,7 @@ pub const SCHEMA_VERSION: u32 = 2;
 pub const KEY_PREFIX: &str = "arobase.";
 pub const SETTINGS_KEY: &str = "arobase.settings";
 pub const OPERATOR_KEY: &str = "arobase.operator";
+pub const NETWORK_KEY: &str = "arobase.network";
 const CAMPAIGN_PREFIX: &str = "arobase.campaign.";
 const BACKUP_PREFIX: &str = "arobase.backup.";
 
@@ -124,6 +128,61 @@ pub fn parse_operator(raw: &str) -> Option<OperatorSettings> {
             .token
             .starts_with(diagnostic::association::OPERATOR_TOKEN_PREFIX))
     .then_some(settings)
+}
+
+/// The figures of the town's groups of comparable towns as last fetched (under [`NETWORK_KEY`]),
+/// so the comparison shows offline with its date, and the group the user picked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkCache {
+    pub schema: u32,
+    /// The INSEE code of the town the figures are for: a phone that joins another town's space
+    /// must not show the previous town's groups.
+    pub commune: String,
+    /// What `GET /api/network/aggregates` answered (campaign, date, groups).
+    pub page: network::AggregatesPage,
+    /// The slug of the group picked in « Groupe de comparaison » (`strate:2500-3499`…); `None`
+    /// until the user picks one (the first shown group is used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+impl NetworkCache {
+    pub fn new(commune: String, page: network::AggregatesPage, group: Option<String>) -> Self {
+        NetworkCache {
+            schema: SCHEMA_VERSION,
+            commune,
+            page,
+            group,
+        }
+    }
+
+    /// Whether these figures are the ones for `commune` and `campaign`.
+    pub fn is_for(&self, commune: &str, campaign: &str) -> bool {
+        self.commune == commune && self.page.campaign == campaign
+    }
+
+    /// The group to compare with: the one picked when the town still has it, else the first
+    /// shown one (stratum first, in `groups_of` order), else the first.
+    pub fn selected(&self) -> Option<&network::GroupAggregate> {
+        let groups = &self.page.groups;
+        self.group
+            .as_deref()
+            .and_then(|slug| groups.iter().find(|g| g.group().slug() == slug))
+            .or_else(|| groups.iter().find(|g| g.figures().is_some()))
+            .or_else(|| groups.first())
+    }
+
+    /// The figures shown for the picked group, when it is shown.
+    pub fn selected_figures(&self) -> Option<&network::GroupFigures> {
+        self.selected().and_then(network::GroupAggregate::figures)
+    }
+}
+
+/// Reads the network cache; `None` when it is unreadable, of a newer schema, or not a page of
+/// figures. It is only a cache: the caller drops it and fetches again.
+pub fn parse_network_cache(raw: &str) -> Option<NetworkCache> {
+    let cache: NetworkCache = serde_json::from_str(raw).ok()?;
+    (cache.schema <= SCHEMA_VERSION && !cache.commune.is_empty()).then_some(cache)
 }
 
 /// What this phone knows of its town's space on the server.

@@ -371,3 +371,20 @@ fn with_bom(text: String) -> String {
         format!("\u{feff}{text}")
     }
 }
+
+// ------------------------------------------------------------------------------------------------
+// A town's comparison with comparable towns (issue 12)
+
+/// The published figures of every group of the caller's town for one campaign year: what the
+/// results page compares with, kept on the phone by `stores::network`.
+pub async fn network_aggregates(
+    token: &str,
+    campaign: &str,
+) -> Result<diagnostic::network::AggregatesPage, ApiError> {
+    let path = format!(
+        "{}?campaign={}",
+        diagnostic::network::routes::AGGREGATES,
+        encode(campaign)
+    );
+    call("GET", &path, Some(token), None).await
+}

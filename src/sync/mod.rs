@@ -3,5 +3,6 @@
 
 pub mod api;
 pub mod engine;
+pub mod network;
 
 pub use engine::{provide_sync, use_sync, SyncEngine, SyncStatus};

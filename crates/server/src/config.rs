@@ -146,6 +146,12 @@ pub struct Config {
     /// Requests served at once; more are answered 503 with `Retry-After` at once.
     #[arg(long, env = "AROBASE_MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "N")]
     pub max_concurrent_requests: usize,
+
+    /// Seconds between two publication rounds of the network's figures (the first runs at
+    /// start). Rounds are rare on purpose: each one is a publication the ledger must keep safe
+    /// from differencing. Lower it only for tests and demonstrations.
+    #[arg(long, env = "AROBASE_PUBLICATION_INTERVAL_SECS", default_value_t = DEFAULT_PUBLICATION_INTERVAL_S, value_parser = clap::value_parser!(u64).range(1..), value_name = "SECONDS")]
+    pub publication_interval_secs: u64,
 }
 
 pub const DEFAULT_ANONYMOUS_PER_MINUTE: u32 = 6;
@@ -155,6 +161,8 @@ pub const DEFAULT_INVITES_BURST: u32 = 20;
 pub const DEFAULT_HEADER_READ_TIMEOUT_S: u64 = 10;
 pub const DEFAULT_REQUEST_TIMEOUT_S: u64 = 30;
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 256;
+/// One hour: [`crate::network::PUBLICATION_INTERVAL`].
+pub const DEFAULT_PUBLICATION_INTERVAL_S: u64 = crate::network::PUBLICATION_INTERVAL.as_secs();
 
 fn at_least_one() -> clap::builder::RangedI64ValueParser<u32> {
     clap::value_parser!(u32).range(1..)
@@ -254,6 +262,7 @@ impl Default for Config {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT_S,
             request_timeout: DEFAULT_REQUEST_TIMEOUT_S,
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
+            publication_interval_secs: DEFAULT_PUBLICATION_INTERVAL_S,
         }
     }
 }

@@ -177,8 +177,12 @@ impl Server {
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let retention = retention::spawn(storage.clone(), host, shutdown_rx.clone());
-        let publication =
-            network::spawn(storage.clone(), network_cache.clone(), shutdown_rx.clone());
+        let publication = network::spawn(
+            storage.clone(),
+            network_cache.clone(),
+            std::time::Duration::from_secs(config.publication_interval_secs),
+            shutdown_rx.clone(),
+        );
         let storage_for_serve = storage.clone();
         let task = tokio::spawn(async move {
             let result = serve(

@@ -1,4 +1,5 @@
-//! The network's publication (docs/network.md): every [`PUBLICATION_INTERVAL`] (the first at
+//! The network's publication (docs/network.md): every [`PUBLICATION_INTERVAL`] by default
+//! (`--publication-interval-secs`; the first at
 //! start), for each campaign some town released, the released towns are rebuilt from their
 //! stored logs ([`released_town`]) and [`publish`] decides, against the campaign's [`Ledger`]
 //! (everything ever published for it, stored in `network_ledgers`), what each group shows.
@@ -276,14 +277,16 @@ pub async fn run_once_with(
     Ok(report)
 }
 
-/// The background task; it ends when `shutdown` turns true (or its sender is dropped).
+/// The background task, a round every `every` (`--publication-interval-secs`, default
+/// [`PUBLICATION_INTERVAL`]); it ends when `shutdown` turns true (or its sender is dropped).
 pub(crate) fn spawn(
     storage: Database,
     cache: Arc<NetworkCache>,
+    every: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut interval = tokio::time::interval(PUBLICATION_INTERVAL);
+        let mut interval = tokio::time::interval(every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {

@@ -13,6 +13,18 @@ pub fn format_date(ms: f64, locale: &str) -> String {
         .into()
 }
 
+/// A date with its month in words, as the user's language writes it: « 2 décembre 2026 »,
+/// « 2 December 2026 » (for a sentence such as « Chiffres du … »).
+pub fn format_long_date(ms: f64, locale: &str) -> String {
+    let options = js_sys::Object::new();
+    for (key, value) in [("day", "numeric"), ("month", "long"), ("year", "numeric")] {
+        let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
+    }
+    js_sys::Date::new(&ms.into())
+        .to_locale_date_string(locale, &options)
+        .into()
+}
+
 /// A time of day (and the date when not today) as the user's language writes it.
 pub fn format_time(ms: f64, locale: &str) -> String {
     let date = js_sys::Date::new(&ms.into());

@@ -3,5 +3,6 @@
 pub mod action_plan;
 pub mod baseline;
 pub mod campaign;
+pub mod compare;
 pub mod explain;
 pub mod radar;

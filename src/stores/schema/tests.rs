@@ -682,3 +682,100 @@ fn refused_network_operations_are_set_aside_and_answers_stay_in_the_outbox() {
         "nothing left to set aside"
     );
 }
+
+fn aggregates_page() -> network::AggregatesPage {
+    use diagnostic::network::{GroupAggregate, GroupFigures, GroupKey, GroupKind, Withheld};
+    let shown = |key: GroupKey, towns: u32| {
+        GroupAggregate::Shown(GroupFigures {
+            group: key,
+            campaign: "2026".into(),
+            towns,
+            computed_ms: 1_796_212_800_000,
+            overall: None,
+            axes: Vec::new(),
+            levels: Vec::new(),
+            questions: Vec::new(),
+        })
+    };
+    network::AggregatesPage {
+        campaign: "2026".into(),
+        fetched_ms: 1_796_212_800_000,
+        groups: vec![
+            GroupAggregate::Withheld(Withheld {
+                group: GroupKey::new(GroupKind::Strate, "2500-3499", "2 500 à 3 499 habitants"),
+                campaign: "2026".into(),
+                needed: Some(3),
+            }),
+            shown(
+                GroupKey::new(GroupKind::Departement, "77", "Seine-et-Marne (77)"),
+                12,
+            ),
+            shown(GroupKey::national(), 40),
+        ],
+    }
+}
+
+#[test]
+fn the_network_cache_round_trips_and_picks_the_first_shown_group_by_default() {
+    let cache = NetworkCache::new("77475".into(), aggregates_page(), None);
+    let raw = serde_json::to_string(&cache).unwrap();
+    let loaded = parse_network_cache(&raw).expect("readable");
+    assert_eq!(loaded, cache);
+    assert!(loaded.is_for("77475", "2026"));
+    assert!(
+        !loaded.is_for("77475", "2027"),
+        "another campaign's figures"
+    );
+    assert!(!loaded.is_for("42218", "2026"), "another town's figures");
+    // The stratum is withheld: the département, the first shown group, is compared with.
+    assert_eq!(loaded.selected().unwrap().group().slug(), "departement:77");
+    assert_eq!(loaded.selected_figures().unwrap().towns, 12);
+}
+
+#[test]
+fn the_picked_group_is_kept_even_when_withheld_and_forgotten_when_the_town_lost_it() {
+    let withheld = NetworkCache::new(
+        "77475".into(),
+        aggregates_page(),
+        Some("strate:2500-3499".into()),
+    );
+    assert_eq!(
+        withheld.selected().unwrap().group().slug(),
+        "strate:2500-3499"
+    );
+    assert_eq!(
+        withheld.selected_figures(),
+        None,
+        "a withheld group shows no figures"
+    );
+    let national = NetworkCache::new(
+        "77475".into(),
+        aggregates_page(),
+        Some("national:fr".into()),
+    );
+    assert_eq!(national.selected_figures().unwrap().towns, 40);
+    let gone = NetworkCache::new(
+        "77475".into(),
+        aggregates_page(),
+        Some("epci:200072130".into()),
+    );
+    assert_eq!(gone.selected().unwrap().group().slug(), "departement:77");
+}
+
+#[test]
+fn an_unreadable_or_newer_network_cache_is_dropped() {
+    assert_eq!(parse_network_cache("{not json"), None);
+    assert_eq!(parse_network_cache("{\"schema\":2}"), None);
+    let mut newer = NetworkCache::new("77475".into(), aggregates_page(), None);
+    newer.schema = SCHEMA_VERSION + 1;
+    assert_eq!(
+        parse_network_cache(&serde_json::to_string(&newer).unwrap()),
+        None
+    );
+    let mut nameless = NetworkCache::new(String::new(), aggregates_page(), None);
+    nameless.schema = SCHEMA_VERSION;
+    assert_eq!(
+        parse_network_cache(&serde_json::to_string(&nameless).unwrap()),
+        None
+    );
+}
