@@ -177,7 +177,10 @@ impl AtlasTown {
 
     /// « Trilport (Seine-et-Marne) », or the département's code when its name is unknown.
     pub fn display(&self) -> String {
-        let departement = self.departement_name.as_deref().unwrap_or(&self.departement);
+        let departement = self
+            .departement_name
+            .as_deref()
+            .unwrap_or(&self.departement);
         format!("{} ({departement})", self.name)
     }
 }
@@ -337,10 +340,7 @@ pub fn validate_refusal(refusal: &AtlasRefusal) -> Result<String, AtlasError> {
 
 /// Client input quoted back in a message, cut short.
 fn shorten(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control())
-        .take(40)
-        .collect()
+    text.chars().filter(|c| !c.is_control()).take(40).collect()
 }
 
 /// Whether the town's plan entry for `question` in `campaign` is done, from its log: the winning
@@ -463,7 +463,10 @@ mod tests {
     #[test]
     fn a_draft_is_trimmed_and_an_empty_contact_is_none() {
         let tidy = validate_draft(&draft(), crate::questionnaire()).unwrap();
-        assert_eq!(tidy.what, "Sauvegarde externalisée avec l'intercommunalité.");
+        assert_eq!(
+            tidy.what,
+            "Sauvegarde externalisée avec l'intercommunalité."
+        );
         assert_eq!(tidy.contact_role, "Secrétaire de mairie");
         assert_eq!(tidy.public_contact, None);
     }
