@@ -2,8 +2,9 @@
 //!
 //! `schema` is the pure storage format (tested natively); `browser` is the thin layer over
 //! `localStorage` and other browser APIs; `local` is the reactive store the pages share through
-//! context.
+//! context; `atlas` is the offline copy of the action atlas.
 
+pub mod atlas;
 pub mod browser;
 pub mod local;
 pub mod schema;
