@@ -218,7 +218,7 @@ fn ExampleItem(example: AtlasExample) -> impl IntoView {
     };
     let publish = {
         let act = act.clone();
-        move |_| act(None)
+        move |_: leptos::ev::MouseEvent| act(None)
     };
     let send_refusal = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -7,11 +7,10 @@ use diagnostic::network::{AtlasExample, AtlasPage};
 use serde::{Deserialize, Serialize};
 
 use super::browser;
-use super::schema::{KEY_PREFIX, SCHEMA_VERSION};
+use super::schema::SCHEMA_VERSION;
 
-/// Where the cache lives (under [`KEY_PREFIX`]: erasing local data removes it).
+/// Where the cache lives (under `schema::KEY_PREFIX`: erasing local data removes it).
 pub const ATLAS_KEY: &str = "arobase.atlas";
-const _: () = assert!(ATLAS_KEY.len() > KEY_PREFIX.len());
 
 /// What the phone keeps of the atlas.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +113,11 @@ mod tests {
         assert_eq!(read.examples_for("q1").len(), 1);
         assert_eq!(read.own_for("q1").unwrap().id, 4);
         assert_eq!(read.own_for("q2"), None);
+    }
+
+    #[test]
+    fn the_key_is_erased_with_the_other_local_data() {
+        assert!(ATLAS_KEY.starts_with(crate::stores::schema::KEY_PREFIX));
     }
 
     #[test]

@@ -264,7 +264,7 @@ pub fn PublishExample(question: String, done: Signal<bool>) -> impl IntoView {
     };
     let form_id = format!("atlas-form-{question}");
     let engine = use_context::<SyncEngine>();
-    let open_form = move |_| {
+    let open_form = move |_: leptos::ev::MouseEvent| {
         // The « done » status must reach the server before the example does: send it now,
         // while the form is filled in.
         if let Some(engine) = engine {
@@ -373,11 +373,11 @@ fn ExampleForm(
             });
         }
     };
-    let select = |field_id: String,
-                  label: fn(&AtlasTexts) -> &'static str,
-                  ids: Vec<&'static str>,
-                  label_of: fn(&str, Lang) -> &'static str,
-                  on_pick: Callback<String>| {
+    let select = move |field_id: String,
+                       label: fn(&AtlasTexts) -> &'static str,
+                       ids: Vec<&'static str>,
+                       label_of: fn(&str, Lang) -> &'static str,
+                       on_pick: Callback<String>| {
         view! {
             <div class="field">
                 <label for=field_id.clone()>{move || label(texts(i18n.lang()))}</label>
