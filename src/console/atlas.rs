@@ -234,7 +234,7 @@ fn ExampleItem(example: AtlasExample) -> impl IntoView {
     let question_id = example.question.clone();
     view! {
         <li class="console-item" aria-labelledby=heading.clone()>
-            <h3 id=heading>{commune.clone()}</h3>
+            <h3 id=heading.clone()>{commune.clone()}</h3>
             <p><strong>{move || texts().question} " : "</strong>
                 {move || question.as_ref().map(|q| q.get(i18n.lang()).to_string()).unwrap_or_else(|| question_id.clone())}</p>
             <p class="atlas-what">{example.what.clone()}</p>

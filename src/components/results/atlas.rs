@@ -21,7 +21,6 @@ use crate::sync::engine::SyncEngine;
 
 struct AtlasTexts {
     examples_title: &'static str,
-    examples_none: &'static str,
     examples_from: &'static str,
     partner: &'static str,
     cost: &'static str,
@@ -48,7 +47,6 @@ struct AtlasTexts {
 
 const FR: AtlasTexts = AtlasTexts {
     examples_title: "Exemples de communes comparables",
-    examples_none: "Aucun exemple publié pour l'instant.",
     examples_from: "Exemples du {date}",
     partner: "Avec qui",
     cost: "Coût",
@@ -78,7 +76,6 @@ const FR: AtlasTexts = AtlasTexts {
 
 const EN: AtlasTexts = AtlasTexts {
     examples_title: "Examples from comparable towns",
-    examples_none: "No example published yet.",
     examples_from: "Examples as of {date}",
     partner: "With whom",
     cost: "Cost",
@@ -391,7 +388,7 @@ fn ExampleForm(
     };
     view! {
         <form id=form_id class="atlas-form card" aria-labelledby=title_id.clone() on:submit=submit novalidate>
-            <h4 id=title_id>{move || texts(i18n.lang()).form_title}</h4>
+            <h4 id=title_id.clone()>{move || texts(i18n.lang()).form_title}</h4>
             <p>{move || texts(i18n.lang()).form_explain}</p>
             <div class="field">
                 <label for=what_id.clone()>{move || texts(i18n.lang()).what}</label>
