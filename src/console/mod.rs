@@ -4,6 +4,7 @@
 //! neither prefetched nor precached. The operator token lives under its own key
 //! (`stores::schema::OPERATOR_KEY`) and is only ever sent to `/api/operator/…`.
 
+mod atlas;
 mod dashboard;
 mod map;
 mod map_texts;
@@ -111,6 +112,7 @@ enum Section {
     Towns,
     Journal,
     Dashboard,
+    Atlas,
 }
 
 #[component]
@@ -157,6 +159,9 @@ fn ConsoleBody(
                 <li><button type="button" class="button" aria-pressed=move || (section.get() == Section::Dashboard).to_string()
                     on:click=move |_| { section.set(Section::Dashboard); console.town.set(None); }>
                     {move || texts::dashboard_texts(i18n.lang.get()).tab}</button></li>
+                <li><button type="button" class="button" aria-pressed=move || (section.get() == Section::Atlas).to_string()
+                    on:click=move |_| { section.set(Section::Atlas); console.town.set(None); }>
+                    {move || atlas::atlas_texts(i18n.lang.get()).tab}</button></li>
             </ul>
         </nav>
         <p role="status" class="alert alert-info" data-testid="console-done" hidden=move || console.done.with(Option::is_none)>
@@ -169,6 +174,7 @@ fn ConsoleBody(
             (None, Section::Towns) => view! { <TownsView/> }.into_any(),
             (None, Section::Journal) => view! { <JournalView/> }.into_any(),
             (None, Section::Dashboard) => view! { <dashboard::DashboardView/> }.into_any(),
+            (None, Section::Atlas) => view! { <atlas::AtlasView/> }.into_any(),
         }}
         <ActionDialog/>
     }

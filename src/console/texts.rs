@@ -324,6 +324,10 @@ pub fn action_label(action: AuditAction, lang: Lang) -> &'static str {
         (TownErased, Lang::En) => "Space erased by the town",
         (DevicesExpired, Lang::Fr) => "Téléphones inactifs retirés",
         (DevicesExpired, Lang::En) => "Inactive phones removed",
+        (ExamplePublished, Lang::Fr) => "Exemple d'action publié",
+        (ExamplePublished, Lang::En) => "Action example published",
+        (ExampleRefused, Lang::Fr) => "Exemple d'action refusé",
+        (ExampleRefused, Lang::En) => "Action example refused",
     }
 }
 

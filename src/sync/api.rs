@@ -388,3 +388,55 @@ pub async fn network_aggregates(
     );
     call("GET", &path, Some(token), None).await
 }
+// The action atlas (issue 12, docs/network.md « L'atlas des actions »)
+
+use diagnostic::network::atlas::routes as atlas_routes;
+use diagnostic::network::{AtlasDraft, AtlasExample, AtlasPage, AtlasRefusal, AtlasStatus};
+
+/// Published examples of other towns (every question), the town's comparable towns first.
+pub async fn atlas(token: &str) -> Result<AtlasPage, ApiError> {
+    call("GET", atlas_routes::ATLAS, Some(token), None).await
+}
+
+/// The town's own examples and where each stands in moderation.
+pub async fn atlas_own(token: &str) -> Result<AtlasPage, ApiError> {
+    call("GET", atlas_routes::ATLAS_OWN, Some(token), None).await
+}
+
+/// Sends an example of a done priority (administrators only); it waits for an operator.
+pub async fn atlas_submit(token: &str, draft: &AtlasDraft) -> Result<AtlasExample, ApiError> {
+    call("POST", atlas_routes::ATLAS, Some(token), json(draft)).await
+}
+
+/// Withdraws one of the town's examples (administrators only).
+pub async fn atlas_withdraw(token: &str, id: i64) -> Result<(), ApiError> {
+    let path = routes::fill(atlas_routes::ATLAS_EXAMPLE, "id", &id.to_string());
+    send("DELETE", &path, Some(token), None).await.map(|_| ())
+}
+
+/// Examples with `status` (every status when `None`), oldest first.
+pub async fn operator_atlas(
+    token: &str,
+    status: Option<AtlasStatus>,
+) -> Result<AtlasPage, ApiError> {
+    let status = status.map_or("all", AtlasStatus::id);
+    let path = format!("{}?status={status}", atlas_routes::OPERATOR_ATLAS);
+    call("GET", &path, Some(token), None).await
+}
+
+pub async fn operator_atlas_publish(token: &str, id: i64) -> Result<AtlasExample, ApiError> {
+    let path = routes::fill(atlas_routes::OPERATOR_ATLAS_PUBLISH, "id", &id.to_string());
+    call("POST", &path, Some(token), Some("{}".into())).await
+}
+
+pub async fn operator_atlas_refuse(
+    token: &str,
+    id: i64,
+    reason: &str,
+) -> Result<AtlasExample, ApiError> {
+    let path = routes::fill(atlas_routes::OPERATOR_ATLAS_REFUSE, "id", &id.to_string());
+    let body = AtlasRefusal {
+        reason: reason.to_string(),
+    };
+    call("POST", &path, Some(token), json(&body)).await
+}

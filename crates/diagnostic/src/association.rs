@@ -130,6 +130,13 @@ pub mod codes {
     pub const RATE_LIMITED: &str = "rate_limited";
     /// 400: a text field or path parameter carries control characters.
     pub const CONTROL_CHARACTERS: &str = "control_characters";
+    /// 409: an atlas example for a priority that is not done in the town's plan.
+    pub const PLAN_NOT_DONE: &str = "plan_not_done";
+    /// 429: the town has [`crate::network::atlas::MAX_PENDING_PER_TOWN`] examples waiting for
+    /// moderation.
+    pub const TOO_MANY_EXAMPLES: &str = "too_many_examples";
+    /// 400: an atlas example or a refusal reason out of bounds (the message says which field).
+    pub const INVALID_EXAMPLE: &str = "invalid_example";
 }
 
 /// How the server treats new spaces (`--town-spaces`).
@@ -352,6 +359,10 @@ pub enum AuditAction {
     TownErased,
     /// Devices unseen for the retention period removed (by the server).
     DevicesExpired,
+    /// An operator published an atlas example (detail: its number and question).
+    ExamplePublished,
+    /// An operator refused an atlas example, or took a published one back.
+    ExampleRefused,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -417,6 +428,9 @@ pub struct TownExport {
     pub devices: Vec<Device>,
     /// The whole operation log, in sequence order.
     pub ops: Vec<Operation>,
+    /// The town's atlas examples, every status (absent from exports made before the atlas).
+    #[serde(default)]
+    pub atlas: Vec<crate::network::AtlasExample>,
 }
 
 /// `DELETE /api/town`: an administrator confirms by typing the commune's name or INSEE code.

@@ -8,9 +8,10 @@
 //!   a device by invitation, an operator) share one bucket per client address, so rotating
 //!   between them buys nothing. Put it on a route with one line in `router.rs`:
 //!   `.route(path, post(handler).route_layer(limits.anonymous()))`.
-//! - [`Limits::invites`]: invitation creation, one bucket per device token (a request without a
-//!   token-shaped `Authorization` falls back to its client address, and is refused by the
-//!   handler anyway).
+//! - [`Limits::invites`]: invitation creation and atlas examples (the authenticated writes that
+//!   create something other towns or people will read), one bucket per device token (a request
+//!   without a token-shaped `Authorization` falls back to its client address, and is refused by
+//!   the handler anyway).
 //!
 //! Pushes and pulls are deliberately not rate-limited: an honest phone catching up after weeks
 //! offline sends many pushes in a row, and they are authenticated, bounded in size and already

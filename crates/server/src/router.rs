@@ -32,6 +32,13 @@
 //! | GET/HEAD | `/api/network/aggregates.csv?campaign=` | [`network::open_data_csv`]           | rate     |
 //! | GET/HEAD | `/api/operator/network?campaign=`      | [`network::dashboard`]                | operator |
 //! | GET/HEAD | `/api/operator/network.csv?campaign=`  | [`network::operator_csv`]             | operator |
+//! | GET/HEAD | `/api/atlas?question=&limit=`          | [`atlas::published`]                  | token    |
+//! | POST     | `/api/atlas`                           | [`atlas::submit`] (administrator)     | token, rate |
+//! | GET/HEAD | `/api/atlas/own`                       | [`atlas::own`]                        | token    |
+//! | DELETE   | `/api/atlas/{id}`                      | [`atlas::remove`] (administrator)     | token    |
+//! | GET/HEAD | `/api/operator/atlas?status=&limit=`   | [`atlas::queue`]                      | operator |
+//! | POST     | `/api/operator/atlas/{id}/publish`     | [`atlas::publish`]                    | operator |
+//! | POST     | `/api/operator/atlas/{id}/refuse`      | [`atlas::refuse`]                     | operator |
 //! | any      | other `/api/...`                       | [`unmatched::api_not_found`] (JSON 404) |        |
 //! | GET/HEAD | any other path                         | [`app::serve`] (the file, else `index.html`) |   |
 //!
@@ -39,7 +46,7 @@
 //! [`crate::auth`]). "request": the token an access request answered, before it is let in.
 //! "operator": `Authorization: Bearer <operator token>` (`arobase_op_…`), never a device's.
 //! "rate": rate-limited per client address (anonymous creations, one shared bucket) or per device
-//! token (invitations), 429 with `Retry-After` beyond (see [`crate::limits`]). The protocol is
+//! token (invitations and atlas examples, one shared bucket), 429 with `Retry-After` beyond (see [`crate::limits`]). The protocol is
 //! described in `docs/sync.md`.
 //!
 //! Every request is also under the transport limits: a request timeout and a concurrency cap
@@ -59,6 +66,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
 use diagnostic::association::routes;
+use diagnostic::network::atlas::routes as atlas_routes;
 use diagnostic::network::routes as network_routes;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::LoadShedLayer;
@@ -73,8 +81,8 @@ use crate::config::MAX_BODY_BYTES;
 use crate::error::{self, ApiError};
 use crate::extract::reject_control_characters;
 use crate::handlers::{
-    app, communes, devices, health, invites, network, operator, questionnaire, sync, town, towns,
-    unmatched,
+    app, atlas, communes, devices, health, invites, network, operator, questionnaire, sync, town,
+    towns, unmatched,
 };
 use crate::limits::transport_error;
 use crate::security::{add_security_headers, serves_https, SecurityHeaders};
@@ -127,7 +135,16 @@ pub fn router(state: AppState) -> Router {
             get(network::open_data_csv).route_layer(limits.anonymous()),
         )
         .route(network_routes::OPERATOR_DASHBOARD, get(network::dashboard))
-        .route(network_routes::OPERATOR_CSV, get(network::operator_csv));
+        .route(network_routes::OPERATOR_CSV, get(network::operator_csv))
+        .route(
+            atlas_routes::ATLAS,
+            get(atlas::published).merge(post(atlas::submit).route_layer(limits.invites())),
+        )
+        .route(atlas_routes::ATLAS_OWN, get(atlas::own))
+        .route(atlas_routes::ATLAS_EXAMPLE, delete(atlas::remove))
+        .route(atlas_routes::OPERATOR_ATLAS, get(atlas::queue))
+        .route(atlas_routes::OPERATOR_ATLAS_PUBLISH, post(atlas::publish))
+        .route(atlas_routes::OPERATOR_ATLAS_REFUSE, post(atlas::refuse));
     with_fallbacks_and_layers(api, state)
 }
 

@@ -1,6 +1,7 @@
 use diagnostic::{prioritise, questionnaire, ActionKind, Answers};
 use leptos::prelude::*;
 
+use super::atlas::{provide_atlas, AtlasExamples, PublishExample};
 use crate::i18n::use_i18n;
 use crate::stores::schema::PlanStatus;
 use crate::stores::use_local_store;
@@ -15,6 +16,9 @@ pub fn ActionPlan(answers: Memo<Answers>) -> impl IntoView {
     let i18n = use_i18n();
     let store = use_local_store();
     let full_warning = RwSignal::new(false);
+    // The examples of other towns, and the town's own, for every action below (offline: the
+    // phone's copy).
+    provide_atlas();
     let actions = Memo::new(move |_| answers.with(|a| prioritise(questionnaire(), a)));
     let is_chosen = move |question: &str| {
         store
@@ -46,6 +50,7 @@ pub fn ActionPlan(answers: Memo<Answers>) -> impl IntoView {
                             <dd>{action.resource.get(i18n.lang()).to_string()}</dd>
                             {action.poolable.then(|| view! { <dt>{move || i18n.t().plan_poolable}</dt><dd>"✓"</dd> })}
                         </dl>
+                        <AtlasExamples question=toggle_question.clone()/>
                         <button
                             type="button"
                             class="button"
@@ -98,6 +103,13 @@ fn ChosenPriorities() -> impl IntoView {
                     let id = |field: &str| format!("priorite-{question}-{field}");
                     let (status_id, owner_id, notes_id) = (id("statut"), id("pilote"), id("notes"));
                     let (q1, q2, q3) = (question.clone(), question.clone(), question.clone());
+                    // Read live: the row is kept while its status changes.
+                    let done = {
+                        let question = question.clone();
+                        Signal::derive(move || store.campaign.with(|c| {
+                            c.plan.iter().any(|p| p.question == question && p.status == PlanStatus::Done)
+                        }))
+                    };
                     view! {
                         <li class="priority">
                             <p class="priority-title">{title}</p>
@@ -120,6 +132,7 @@ fn ChosenPriorities() -> impl IntoView {
                                 <textarea id=notes_id rows="2" prop:value=item.notes.clone()
                                     on:change=move |ev| { let v = event_target_value(&ev); store.update_priority(&q3, |p| p.notes = v); }></textarea>
                             </div>
+                            <PublishExample question=question.clone() done=done/>
                         </li>
                     }
                 }}

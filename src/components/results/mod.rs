@@ -1,6 +1,7 @@
 //! The pieces of the results screen.
 
 pub mod action_plan;
+pub mod atlas;
 pub mod baseline;
 pub mod campaign;
 pub mod compare;

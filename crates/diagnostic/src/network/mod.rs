@@ -17,6 +17,8 @@
 //!   earlier ones isolates fewer than [`MIN_GROUP_SIZE`] towns).
 //! - [`dashboard`]: the association's figures (participation, levels, axis medians, weakest
 //!   questions, year-on-year change) and the open-data CSV.
+//! - [`atlas`]: the action atlas — examples of done priorities a town publishes, moderated by
+//!   operators, shown to comparable towns first (its routes are [`atlas::routes`]).
 //!
 //! ```
 //! use diagnostic::network::{groups_of, GroupKey, GroupKind};
@@ -32,6 +34,7 @@
 //! ```
 
 pub mod aggregate;
+pub mod atlas;
 pub mod dashboard;
 pub mod disclosure;
 pub mod groups;
@@ -42,6 +45,11 @@ pub use aggregate::{
     compare, group_figures, released_town, town_figures, AxisComparison, AxisFigure, Comparison,
     GroupAggregate, GroupFigures, LevelCount, Quartiles, QuestionComparison, QuestionFigure,
     ReleasedTown, TownFigures, Withheld, MIN_GROUP_SIZE, SHARE_STEP,
+};
+pub use atlas::{
+    for_reader, plan_done, validate_draft, validate_refusal, AtlasDraft, AtlasError, AtlasExample,
+    AtlasPage, AtlasRefusal, AtlasStatus, AtlasTown, CostBand, DurationBand, PartnerType,
+    Proximity,
 };
 pub use dashboard::{
     csv, level_distribution, named_result, participation, weakest_questions, year_on_year,

@@ -1,6 +1,7 @@
 //! Request handlers, one module per resource; `router.rs` says which path reaches which.
 
 pub mod app;
+pub mod atlas;
 pub mod communes;
 pub mod devices;
 pub mod health;

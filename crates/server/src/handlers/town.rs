@@ -34,6 +34,7 @@ pub async fn export(
         device.current = device.id == auth.device_id;
     }
     let ops = state.storage.all_ops(auth.town_id).await?;
+    let atlas = state.storage.town_examples(auth.town_id).await?;
     Ok(private_json(
         StatusCode::OK,
         TownExport {
@@ -41,6 +42,7 @@ pub async fn export(
             town,
             devices,
             ops,
+            atlas,
         },
     ))
 }

@@ -19,6 +19,7 @@ use diagnostic::association::{
     AccessRequest, AuditEntry, DecisionKind, Operator, TownDetail, TownList, TownSpaces,
     TownStatus, TownSummary,
 };
+use diagnostic::network::{AtlasDraft, AtlasExample, AtlasStatus};
 use diagnostic::sync::{CommuneMatch, Device, Operation, Town};
 
 pub use postgres::PgStorage;
@@ -295,6 +296,77 @@ pub trait Storage: Send + Sync {
         campaign: &str,
         ledger: &StoredLedger,
     ) -> impl Future<Output = Result<(), StorageError>> + Send;
+
+    // --------------------------------------------------------------------------------------
+    // The action atlas (docs/network.md, « L'atlas des actions »)
+
+    /// Stores a (validated) draft of `town_id` as pending, unless the town already has
+    /// `max_pending` examples waiting for moderation.
+    fn submit_example(
+        &self,
+        town_id: i64,
+        device_id: &str,
+        draft: &AtlasDraft,
+        max_pending: i64,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<SubmitOutcome, StorageError>> + Send;
+
+    /// The town's own examples, every status, newest first.
+    fn town_examples(
+        &self,
+        town_id: i64,
+    ) -> impl Future<Output = Result<Vec<AtlasExample>, StorageError>> + Send;
+
+    /// Deletes one of the town's examples; `false` when it has no such example.
+    fn delete_example(
+        &self,
+        town_id: i64,
+        example_id: i64,
+    ) -> impl Future<Output = Result<bool, StorageError>> + Send;
+
+    /// Published examples of towns that are not rejected (of `question` when given), newest
+    /// first, at most `limit`: what readers' lists are ranked from.
+    fn published_examples(
+        &self,
+        question: Option<&str>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<AtlasExample>, StorageError>> + Send;
+
+    /// Examples with `status` (every status when `None`), oldest first, at most `limit`: the
+    /// operators' moderation queue.
+    fn operator_examples(
+        &self,
+        status: Option<AtlasStatus>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<AtlasExample>, StorageError>> + Send;
+
+    /// Publishes or refuses an example (with its reason), written to the audit log in the same
+    /// transaction. Publishing a published example, or refusing a refused one, is `WrongState`.
+    fn moderate_example(
+        &self,
+        example_id: i64,
+        status: AtlasStatus,
+        refusal: Option<&str>,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<ModerateOutcome, StorageError>> + Send;
+}
+
+/// What [`Storage::submit_example`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubmitOutcome {
+    Submitted(Box<AtlasExample>),
+    /// The town has that many examples waiting already: nothing was stored.
+    TooManyPending,
+}
+
+/// What [`Storage::moderate_example`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModerateOutcome {
+    Moderated(Box<AtlasExample>),
+    NotFound,
+    /// The example already has the status asked for.
+    WrongState(AtlasStatus),
 }
 
 /// A space as the network sees it ([`Storage::network_towns`]).
@@ -982,6 +1054,58 @@ impl Storage for Database {
 
     async fn save_ledger(&self, campaign: &str, ledger: &StoredLedger) -> Result<(), StorageError> {
         delegate!(self, save_ledger(campaign, ledger))
+    }
+
+    async fn submit_example(
+        &self,
+        town_id: i64,
+        device_id: &str,
+        draft: &AtlasDraft,
+        max_pending: i64,
+        now_ms: i64,
+    ) -> Result<SubmitOutcome, StorageError> {
+        delegate!(
+            self,
+            submit_example(town_id, device_id, draft, max_pending, now_ms)
+        )
+    }
+
+    async fn town_examples(&self, town_id: i64) -> Result<Vec<AtlasExample>, StorageError> {
+        delegate!(self, town_examples(town_id))
+    }
+
+    async fn delete_example(&self, town_id: i64, example_id: i64) -> Result<bool, StorageError> {
+        delegate!(self, delete_example(town_id, example_id))
+    }
+
+    async fn published_examples(
+        &self,
+        question: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<AtlasExample>, StorageError> {
+        delegate!(self, published_examples(question, limit))
+    }
+
+    async fn operator_examples(
+        &self,
+        status: Option<AtlasStatus>,
+        limit: i64,
+    ) -> Result<Vec<AtlasExample>, StorageError> {
+        delegate!(self, operator_examples(status, limit))
+    }
+
+    async fn moderate_example(
+        &self,
+        example_id: i64,
+        status: AtlasStatus,
+        refusal: Option<&str>,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> Result<ModerateOutcome, StorageError> {
+        delegate!(
+            self,
+            moderate_example(example_id, status, refusal, actor, now_ms)
+        )
     }
 }
 

@@ -10,14 +10,18 @@ use diagnostic::association::{
     is_admin, AccessRequest, AuditAction, AuditEntry, DecisionKind, Operator, RequestStatus,
     TownDetail, TownList, TownSpaces, TownStatus, TownSummary,
 };
+use diagnostic::network::{
+    AtlasDraft, AtlasExample, AtlasStatus, AtlasTown, CostBand, DurationBand, PartnerType,
+};
 use diagnostic::sync::{Commune, CommuneMatch, Device, Epci, Hlc, Operation, Role, Town};
 use sqlx::{QueryBuilder, Row};
 
 use crate::storage::{
     Actor, AuthDevice, AuthOperator, CommuneQuery, CommuneRow, CreateInviteOutcome,
-    CreateTownOutcome, DecideOutcome, EnrolOutcome, NetworkTown, NewDevice, NewEnrolmentLink,
-    NewInvite, NewOp, PulledOps, PushOutcome, RedeemOutcome, Remover, RetentionReport, RevokeOutcome,
-    StatusOutcome, Storage, StorageError, StoredLedger, TownQuery,
+    CreateTownOutcome, DecideOutcome, EnrolOutcome, ModerateOutcome, NetworkTown, NewDevice,
+    NewEnrolmentLink, NewInvite, NewOp, PulledOps, PushOutcome, RedeemOutcome, Remover,
+    RetentionReport, RevokeOutcome, StatusOutcome, Storage, StorageError, StoredLedger,
+    SubmitOutcome, TownQuery,
 };
 
 type DbRow = <Db as sqlx::Database>::Row;
@@ -353,6 +357,58 @@ async fn insert_audit(
     Ok(())
 }
 
+/// What every read of an atlas example selects, with its town's commune.
+fn example_select() -> String {
+    format!(
+        "SELECT e.id AS example_id, e.campaign, e.question, e.what, e.partner, e.cost, \
+         e.duration, e.contact_role, e.public_contact, e.status AS example_status, e.refusal, \
+         e.created_ms AS example_created_ms, e.decided_ms AS example_decided_ms, \
+         {COMMUNE_COLUMNS} \
+         FROM atlas_examples e JOIN towns t ON t.id = e.town_id \
+         JOIN communes c ON c.code = t.commune_code"
+    )
+}
+
+fn choice<T>(parse: fn(&str) -> Option<T>, text: &str, what: &str) -> Result<T, StorageError> {
+    parse(text).ok_or_else(|| corrupt(format!("{what} `{text}`")))
+}
+
+fn example_from(row: &DbRow) -> Result<AtlasExample, StorageError> {
+    Ok(AtlasExample {
+        id: get(row, "example_id")?,
+        campaign: get(row, "campaign")?,
+        question: get(row, "question")?,
+        what: get(row, "what")?,
+        partner: choice(PartnerType::parse, &get::<String>(row, "partner")?, "partner")?,
+        cost: choice(CostBand::parse, &get::<String>(row, "cost")?, "cost band")?,
+        duration: choice(
+            DurationBand::parse,
+            &get::<String>(row, "duration")?,
+            "duration band",
+        )?,
+        contact_role: get(row, "contact_role")?,
+        public_contact: get(row, "public_contact")?,
+        town: AtlasTown::of(&commune_from(row)?),
+        status: choice(
+            AtlasStatus::parse,
+            &get::<String>(row, "example_status")?,
+            "example status",
+        )?,
+        refusal: get(row, "refusal")?,
+        created_ms: unsigned(get(row, "example_created_ms")?, "created_ms")?,
+        decided_ms: optional_unsigned(get(row, "example_decided_ms")?, "decided_ms")?,
+    })
+}
+
+async fn example_in(tx: &mut Tx, example_id: i64) -> Result<AtlasExample, StorageError> {
+    let row = sqlx::query(&format!("{} WHERE e.id = $1", example_select()))
+        .bind(example_id)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(failed("reading an atlas example"))?;
+    example_from(&row)
+}
+
 /// Deletes the town and everything in it; returns how many operations it had. Access requests
 /// that made one of its devices go too (a replacement's request belongs to the old town).
 async fn purge_town(tx: &mut Tx, town_id: i64) -> Result<u64, StorageError> {
@@ -363,6 +419,10 @@ async fn purge_town(tx: &mut Tx, town_id: i64) -> Result<u64, StorageError> {
         .map_err(failed("purging a town's operations"))?
         .rows_affected();
     for (sql, what) in [
+        (
+            "DELETE FROM atlas_examples WHERE town_id = $1",
+            "purging a town's atlas examples",
+        ),
         (
             "DELETE FROM invites WHERE town_id = $1",
             "purging a town's invitations",
@@ -1948,5 +2008,174 @@ impl Storage for Backend {
         .await
         .map_err(failed("writing a publication ledger"))?;
         Ok(())
+    }
+
+    async fn submit_example(
+        &self,
+        town_id: i64,
+        device_id: &str,
+        draft: &AtlasDraft,
+        max_pending: i64,
+        now_ms: i64,
+    ) -> Result<SubmitOutcome, StorageError> {
+        let mut tx = begin(self.writer()).await?;
+        // Counting then inserting under the town's lock: two phones cannot both slip under the
+        // limit.
+        lock_town(&mut tx, town_id).await?;
+        let pending: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM atlas_examples WHERE town_id = $1 AND status = 'pending'",
+        )
+        .bind(town_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(failed("counting a town's pending examples"))?;
+        if pending >= max_pending {
+            rollback(tx).await?;
+            return Ok(SubmitOutcome::TooManyPending);
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO atlas_examples (town_id, device_id, campaign, question, what, partner, \
+             cost, duration, contact_role, public_contact, created_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(town_id)
+        .bind(device_id)
+        .bind(&draft.campaign)
+        .bind(&draft.question)
+        .bind(&draft.what)
+        .bind(draft.partner.id())
+        .bind(draft.cost.id())
+        .bind(draft.duration.id())
+        .bind(&draft.contact_role)
+        .bind(draft.public_contact.as_deref())
+        .bind(now_ms)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(failed("storing an atlas example"))?;
+        let example = example_in(&mut tx, id).await?;
+        commit(tx).await?;
+        Ok(SubmitOutcome::Submitted(Box::new(example)))
+    }
+
+    async fn town_examples(&self, town_id: i64) -> Result<Vec<AtlasExample>, StorageError> {
+        sqlx::query(&format!(
+            "{} WHERE e.town_id = $1 ORDER BY e.created_ms DESC, e.id DESC",
+            example_select()
+        ))
+        .bind(town_id)
+        .fetch_all(self.reader())
+        .await
+        .map_err(failed("reading a town's atlas examples"))?
+        .iter()
+        .map(example_from)
+        .collect()
+    }
+
+    async fn delete_example(&self, town_id: i64, example_id: i64) -> Result<bool, StorageError> {
+        let deleted = sqlx::query("DELETE FROM atlas_examples WHERE id = $1 AND town_id = $2")
+            .bind(example_id)
+            .bind(town_id)
+            .execute(self.writer())
+            .await
+            .map_err(failed("deleting an atlas example"))?;
+        Ok(deleted.rows_affected() == 1)
+    }
+
+    async fn published_examples(
+        &self,
+        question: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<AtlasExample>, StorageError> {
+        sqlx::query(&format!(
+            "{} WHERE e.status = 'published' AND t.status <> 'rejected' \
+             AND ($1 IS NULL OR e.question = $1) \
+             ORDER BY e.created_ms DESC, e.id DESC LIMIT $2",
+            example_select()
+        ))
+        .bind(question)
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await
+        .map_err(failed("reading published atlas examples"))?
+        .iter()
+        .map(example_from)
+        .collect()
+    }
+
+    async fn operator_examples(
+        &self,
+        status: Option<AtlasStatus>,
+        limit: i64,
+    ) -> Result<Vec<AtlasExample>, StorageError> {
+        sqlx::query(&format!(
+            "{} WHERE ($1 IS NULL OR e.status = $1) ORDER BY e.created_ms, e.id LIMIT $2",
+            example_select()
+        ))
+        .bind(status.map(AtlasStatus::id))
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await
+        .map_err(failed("reading atlas examples to moderate"))?
+        .iter()
+        .map(example_from)
+        .collect()
+    }
+
+    async fn moderate_example(
+        &self,
+        example_id: i64,
+        status: AtlasStatus,
+        refusal: Option<&str>,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> Result<ModerateOutcome, StorageError> {
+        let mut tx = begin(self.writer()).await?;
+        // One statement decides: two operators acting at once cannot both change it.
+        let town_id: Option<i64> = sqlx::query_scalar(
+            "UPDATE atlas_examples SET status = $1, refusal = $2, decided_ms = $3, \
+             decided_by = $4 WHERE id = $5 AND status <> $1 RETURNING town_id",
+        )
+        .bind(status.id())
+        .bind(refusal)
+        .bind(now_ms)
+        .bind(actor.operator_id)
+        .bind(example_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(failed("moderating an atlas example"))?;
+        let Some(town_id) = town_id else {
+            let current: Option<String> =
+                sqlx::query_scalar("SELECT status FROM atlas_examples WHERE id = $1")
+                    .bind(example_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(failed("reading an atlas example"))?;
+            rollback(tx).await?;
+            return match current {
+                None => Ok(ModerateOutcome::NotFound),
+                Some(current) => Ok(ModerateOutcome::WrongState(choice(
+                    AtlasStatus::parse,
+                    &current,
+                    "example status",
+                )?)),
+            };
+        };
+        let example = example_in(&mut tx, example_id).await?;
+        let town = town_ref(&mut tx, town_id).await?;
+        let action = match status {
+            AtlasStatus::Published => AuditAction::ExamplePublished,
+            AtlasStatus::Pending | AtlasStatus::Refused => AuditAction::ExampleRefused,
+        };
+        insert_audit(
+            &mut tx,
+            now_ms,
+            actor,
+            action,
+            town.as_ref(),
+            Some(format!("exemple n° {example_id} ({})", example.question)),
+        )
+        .await?;
+        commit(tx).await?;
+        Ok(ModerateOutcome::Moderated(Box::new(example)))
     }
 }
