@@ -178,7 +178,7 @@ fn campaign_ops(town: &mut Town, year: usize, progress: Progress, rng: &mut Rng)
         )
     };
     for question in &questions {
-        ops.push(record(&mut town.replica, *question, rng));
+        ops.push(record(&mut town.replica, question, rng));
     }
     for _ in 0..5 {
         let question = questions[rng.below(questions.len() as u64) as usize];
