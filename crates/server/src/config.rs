@@ -146,6 +146,19 @@ pub struct Config {
     /// Requests served at once; more are answered 503 with `Retry-After` at once.
     #[arg(long, env = "AROBASE_MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "N")]
     pub max_concurrent_requests: usize,
+
+    /// Live update streams (`GET /api/sync/events`) one town may hold at once (one per device).
+    #[arg(long, env = "AROBASE_LIVE_PER_TOWN", default_value_t = crate::live::DEFAULT_LIVE_PER_TOWN, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "N")]
+    pub live_per_town: usize,
+
+    /// Live update streams the server holds at once (each is an open connection, hence a file
+    /// descriptor: keep it well under `ulimit -n`); beyond, phones poll instead.
+    #[arg(long, env = "AROBASE_LIVE_STREAMS", default_value_t = crate::live::DEFAULT_LIVE_TOTAL, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "N")]
+    pub live_streams: usize,
+
+    /// Seconds a live update stream lasts before the server ends it (the phone reconnects).
+    #[arg(long, env = "AROBASE_LIVE_MAX_AGE", default_value_t = crate::live::DEFAULT_LIVE_MAX_AGE_S, value_parser = clap::value_parser!(u64).range(1..), value_name = "SECONDS")]
+    pub live_max_age: u64,
 }
 
 pub const DEFAULT_ANONYMOUS_PER_MINUTE: u32 = 6;
@@ -198,6 +211,16 @@ fn parse_town_spaces(text: &str) -> Result<TownSpaces, String> {
 }
 
 impl Config {
+    /// The live streams' limits.
+    pub fn live_settings(&self) -> crate::live::LiveSettings {
+        crate::live::LiveSettings {
+            per_town: self.live_per_town,
+            total: self.live_streams,
+            max_age: std::time::Duration::from_secs(self.live_max_age),
+            ..crate::live::LiveSettings::default()
+        }
+    }
+
     /// What `GET /api/host` says, from the flags.
     pub fn host_info(&self) -> diagnostic::association::HostInfo {
         let text = |value: &Option<String>| {
@@ -254,6 +277,9 @@ impl Default for Config {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT_S,
             request_timeout: DEFAULT_REQUEST_TIMEOUT_S,
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
+            live_per_town: crate::live::DEFAULT_LIVE_PER_TOWN,
+            live_streams: crate::live::DEFAULT_LIVE_TOTAL,
+            live_max_age: crate::live::DEFAULT_LIVE_MAX_AGE_S,
         }
     }
 }

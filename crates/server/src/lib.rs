@@ -23,6 +23,7 @@ pub mod extract;
 pub mod handlers;
 pub mod invite;
 pub mod limits;
+pub mod live;
 pub mod network;
 pub mod operators;
 pub mod retention;
@@ -54,6 +55,7 @@ use assets::AppFiles;
 use clock::ServerClock;
 use config::SHUTDOWN_GRACE;
 use limits::{LimitSettings, Limits};
+use live::{LiveHub, LiveSettings};
 
 /// What handlers share: the database, the app files loaded at start, the server's clock.
 #[derive(Debug, Clone)]
@@ -67,6 +69,8 @@ pub struct AppState {
     pub host: Arc<HostInfo>,
     /// Rate limits and transport limits (the flags at the end of [`Config`]).
     pub limits: Arc<Limits>,
+    /// Who listens to which town's log (`GET /api/sync/events`).
+    pub live: Arc<LiveHub>,
 }
 
 impl AppState {
@@ -78,6 +82,7 @@ impl AppState {
             public_url: None,
             host: Arc::new(HostInfo::default()),
             limits: Arc::new(Limits::default()),
+            live: Arc::new(LiveHub::default()),
         }
     }
 
@@ -93,6 +98,11 @@ impl AppState {
 
     pub fn with_limits(mut self, settings: LimitSettings) -> Self {
         self.limits = Arc::new(Limits::new(settings));
+        self
+    }
+
+    pub fn with_live(mut self, settings: LiveSettings) -> Self {
+        self.live = Arc::new(LiveHub::new(settings));
         self
     }
 }
@@ -167,7 +177,9 @@ impl Server {
         let state = AppState::new(storage.clone(), app)
             .with_public_url(config.public_url.clone())
             .with_host(host.clone())
-            .with_limits(settings);
+            .with_limits(settings)
+            .with_live(config.live_settings());
+        let live = state.live.clone();
         let housekeeping = state.limits.spawn_housekeeping();
         let router = router::router(state);
 
@@ -182,6 +194,7 @@ impl Server {
                 shutdown_rx,
                 storage_for_serve,
                 header_read_timeout,
+                live,
             )
             .await;
             housekeeping.abort();
@@ -287,6 +300,7 @@ async fn serve(
     mut shutdown: watch::Receiver<bool>,
     storage: Database,
     header_read_timeout: std::time::Duration,
+    live: Arc<LiveHub>,
 ) -> Result<(), ServerError> {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -319,6 +333,9 @@ async fn serve(
         });
     }
     drop(listener);
+    // Live streams never finish by themselves: end them, or the grace period would be spent
+    // waiting for them.
+    live.close();
     tracing::info!("shutting down: finishing in-flight requests");
     let result = tokio::select! {
         () = connections.shutdown() => Ok(()),
