@@ -10,7 +10,7 @@ export AROBASE_TEST_POSTGRES_URL ?= postgres://arobase_test:arobase_test@127.0.0
 SERVER := target/release/arobase-server
 
 .PHONY: run setup setup-test build app server test lint test-native test-wasm test-e2e \
-	postgres communes bench bench-size bench-tap bench-sync bench-network bench-compare clean
+	postgres communes bench bench-size bench-tap bench-sync bench-network bench-compare bench-live clean
 
 ## run: install what is missing, build everything, serve the app at http://127.0.0.1:8080
 run: build
@@ -74,6 +74,11 @@ bench-tap: build
 ## bench-compare: the phone's cost of the results page with the comparison with comparable towns (CPU x4)
 bench-compare: build
 	@node scripts/bench-compare.mjs
+
+## bench-live: answer on A → on B through the live stream (median of 20), and the server's memory
+## and file descriptors with 2,000 live streams open (loopback, release server)
+bench-live: server
+	@node scripts/bench-live.mjs
 
 ## bench-sync: 60-operation push round trip and sustained pushes/s, next to raw SQLite commits/s
 bench-sync:

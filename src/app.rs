@@ -24,6 +24,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/questionnaire") view=|| view! { <LazyPage load=chunks::questionnaire/> }/>
                     <Route path=path!("/questionnaire/:theme") view=|| view! { <LazyPage load=chunks::theme/> }/>
                     <Route path=path!("/questionnaire/:theme/:question") view=|| view! { <LazyPage load=chunks::question/> }/>
+                    // crate::pages::conflicts::CONFLICTS_PATH
+                    <Route path=path!("/a-departager") view=|| view! { <LazyPage load=chunks::conflicts/> }/>
                     <Route path=path!("/resultats") view=|| view! { <LazyPage load=chunks::results/> }/>
                     <Route path=path!("/reglages") view=|| view! { <LazyPage load=chunks::settings/> }/>
                     <Route path=path!("/a-propos") view=|| view! { <LazyPage load=chunks::about/> }/>

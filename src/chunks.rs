@@ -58,6 +58,9 @@ split_point!(answering: pub fn theme() -> AnyView {
 split_point!(answering: pub fn question() -> AnyView {
     view! { <crate::pages::question::QuestionPage/> }.into_any()
 });
+split_point!(answering: pub fn conflicts() -> AnyView {
+    view! { <crate::pages::conflicts::ConflictsPage/> }.into_any()
+});
 split_point!(results: pub fn results() -> AnyView {
     view! { <crate::pages::results::ResultsPage/> }.into_any()
 });

@@ -1,9 +1,12 @@
 use leptos::prelude::*;
 
+use leptos_router::components::A;
+
 use crate::components::results::campaign::format_time;
-use crate::i18n::use_i18n;
+use crate::i18n::{conflicts_count, use_i18n};
+use crate::pages::conflicts::CONFLICTS_PATH;
 use crate::stores::use_local_store;
-use crate::sync::{use_sync, SyncStatus};
+use crate::sync::{use_sync, SyncStatus, SKEW_WARNING_MS};
 
 /// « N réponses en attente d'envoi », the last successful sync, and « Synchroniser ». Quiet when
 /// the server cannot be reached: the answers are safe and wait.
@@ -36,6 +39,30 @@ pub fn SyncPanel() -> impl IntoView {
                 <span>{move || format!("{} {}", i18n.t().sync_last, last())}</span>
             </p>
             <p class="hint" aria-live="polite">{state}</p>
+            <Show when=move || sync.live.get()>
+                <p class="hint" data-testid="sync-live">{move || i18n.t().sync_live}</p>
+            </Show>
+            {move || {
+                let count = store.conflicted().len();
+                (count > 0).then(|| view! {
+                    <p data-testid="sync-conflicts">
+                        <A href=CONFLICTS_PATH>{conflicts_count(count, i18n.lang())}</A>
+                    </p>
+                })
+            }}
+            {move || {
+                sync.clock_offset_ms
+                    .get()
+                    .filter(|offset| offset.abs() > SKEW_WARNING_MS)
+                    .map(|offset| {
+                        let minutes = (offset.abs() / 60_000.0).round() as u64;
+                        view! {
+                            <p class="alert alert-warning" role="status" data-testid="clock-skew">
+                                {format!("{} {minutes} {}", i18n.t().clock_skew_before, i18n.t().clock_skew_after)}
+                            </p>
+                        }
+                    })
+            }}
             {move || {
                 let set_aside = store.campaign.with(|c| c.set_aside.clone());
                 (!set_aside.is_empty()).then(|| view! {

@@ -2,7 +2,7 @@ use diagnostic::outline;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::i18n::use_i18n;
+use crate::i18n::{conflicts_count, use_i18n};
 use crate::stores::use_local_store;
 
 /// The four themes with their progress (answered / total), each a link to its questions.
@@ -13,6 +13,13 @@ pub fn ThemeList() -> impl IntoView {
     let themes = outline().themes.iter().map(|theme| {
         let total = theme.questions.len();
         let answered = move || store.answered_count(theme.questions.iter().map(|q| q.id.as_str()));
+        let to_settle = move || {
+            theme
+                .questions
+                .iter()
+                .filter(|q| store.is_conflicted(&q.id))
+                .count()
+        };
         view! {
             <li class="theme-card">
                 <A href=format!("/questionnaire/{}", theme.id)>
@@ -20,6 +27,11 @@ pub fn ThemeList() -> impl IntoView {
                     <span class="theme-progress" data-testid=format!("progress-{}", theme.id)>
                         {move || format!("{} {} {total}", answered(), i18n.t().answered_of)}
                     </span>
+                    {move || (to_settle() > 0).then(|| view! {
+                        <span class="badge badge-conflict" data-testid=format!("conflicts-{}", theme.id)>
+                            {conflicts_count(to_settle(), i18n.lang())}
+                        </span>
+                    })}
                     <progress max=total value=answered aria-hidden="true"></progress>
                 </A>
                 <p class="theme-description">{move || theme.description.get(i18n.lang()).to_string()}</p>

@@ -22,6 +22,17 @@ pub fn texts(lang: Lang) -> &'static Texts {
 }
 
 /// How a role reads in `lang`.
+/// « 1 réponse à départager », « 3 réponses à départager ».
+pub fn conflicts_count(count: usize, lang: Lang) -> String {
+    let t = texts(lang);
+    let noun = if count == 1 {
+        t.conflicts_one
+    } else {
+        t.conflicts_many
+    };
+    format!("{} {noun}", thousands(count as u64, lang))
+}
+
 pub fn role_label(role: diagnostic::sync::Role, lang: Lang) -> &'static str {
     use diagnostic::sync::Role;
     match (role, lang) {
@@ -239,6 +250,15 @@ pub struct Texts {
     pub conflict_replace: &'static str,
     pub conflict_someone: &'static str,
     pub conflict_cleared: &'static str,
+    pub conflicts_title: &'static str,
+    pub conflicts_intro: &'static str,
+    pub conflicts_none: &'static str,
+    pub conflict_badge: &'static str,
+    pub conflicts_one: &'static str,
+    pub conflicts_many: &'static str,
+    pub sync_live: &'static str,
+    pub clock_skew_before: &'static str,
+    pub clock_skew_after: &'static str,
     pub join_page_title: &'static str,
     pub join_missing: &'static str,
     pub sync_set_aside: &'static str,

@@ -5,7 +5,8 @@ use leptos_router::components::A;
 use crate::components::page_heading::PageHeading;
 use crate::components::theme_list::ThemeList;
 use crate::flow::resume_point;
-use crate::i18n::use_i18n;
+use crate::i18n::{conflicts_count, use_i18n};
+use crate::pages::conflicts::CONFLICTS_PATH;
 use crate::stores::use_local_store;
 
 /// Accueil: the town, the four themes with their progress, and the way to start or resume.
@@ -48,10 +49,28 @@ pub fn HomePage() -> impl IntoView {
                 }
             }}
         </div>
+        <ConflictsLink/>
         <TownField/>
         <p><A href="/commune">{move || i18n.t().town_page_title}</A></p>
         <h2>{move || i18n.t().themes_heading}</h2>
         <ThemeList/>
+    }
+}
+
+/// « 2 réponses à départager », a link to their list; nothing when every phone agrees.
+#[component]
+pub fn ConflictsLink() -> impl IntoView {
+    let i18n = use_i18n();
+    let store = use_local_store();
+    move || {
+        let count = store.conflicted().len();
+        (count > 0).then(|| {
+            view! {
+                <p class="alert alert-warning" data-testid="conflicts-link">
+                    <A href=CONFLICTS_PATH>{conflicts_count(count, i18n.lang())}</A>
+                </p>
+            }
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! One component per route; `app.rs` maps paths to them.
 
 pub mod about;
+pub mod conflicts;
 pub mod home;
 pub mod join;
 pub mod legal;

@@ -216,7 +216,7 @@ fn ConflictPanel(question: &'static Question) -> impl IntoView {
     };
     let who = move |device: &str| {
         store
-            .sync_info(|s| s.who(device))
+            .sync_info(|s| s.who_in(device, i18n.lang()))
             .flatten()
             .unwrap_or_else(|| i18n.t().conflict_someone.to_string())
     };

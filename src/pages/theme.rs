@@ -48,11 +48,17 @@ fn QuestionItem(theme_id: String, question: &'static diagnostic::Question) -> im
         None => i18n.t().unanswered.to_string(),
     };
     let answered = move || store.answer(&question.id).is_some();
+    let to_settle = move || store.is_conflicted(&question.id);
     view! {
         <li class="question-item" class:answered=answered>
             <A href=question_href(&theme_id, &question.id)>
                 <span class="question-text">{move || question.text.get(i18n.lang()).to_string()}</span>
                 <span class="question-state">{state}</span>
+                <Show when=to_settle>
+                    <span class="badge badge-conflict" data-testid=format!("conflict-badge-{}", question.id)>
+                        {move || i18n.t().conflict_badge}
+                    </span>
+                </Show>
             </A>
         </li>
     }

@@ -71,6 +71,9 @@ pub struct LocalStore {
     pub storage_status: RwSignal<StorageStatus>,
     /// Keys that must not be overwritten (unreadable and not backed up).
     protected: StoredValue<Vec<String>>,
+    /// The current campaign's questions with concurrent answers to settle, in questionnaire
+    /// order (computed once per change of the campaign, read by every badge).
+    conflicted: Memo<Vec<String>>,
 }
 
 impl LocalStore {
@@ -143,14 +146,40 @@ impl LocalStore {
             }
         };
 
+        let campaign = RwSignal::new(campaign);
+        let conflicted = Memo::new(move |_| {
+            campaign.with(|c| {
+                let conflicts: std::collections::BTreeSet<String> =
+                    c.conflicts().into_iter().map(|c| c.question).collect();
+                // Plan entries and validations have their own screens; questions only here.
+                outline()
+                    .questions()
+                    .filter(|q| conflicts.contains(&q.id))
+                    .map(|q| q.id.clone())
+                    .collect()
+            })
+        });
         LocalStore {
             settings: RwSignal::new(settings),
-            campaign: RwSignal::new(campaign),
+            campaign,
+            conflicted,
             save_state: RwSignal::new(SaveState::Idle),
             notices: RwSignal::new(notices),
             storage_status: RwSignal::new(StorageStatus::default()),
             protected: StoredValue::new(protected),
         }
+    }
+
+    /// The questions whose answers officials gave differently without seeing each other's,
+    /// still to settle, in questionnaire order (reactive).
+    pub fn conflicted(&self) -> Vec<String> {
+        self.conflicted.get()
+    }
+
+    /// Whether `question` has answers to settle (reactive).
+    pub fn is_conflicted(&self, question: &str) -> bool {
+        self.conflicted
+            .with(|ids| ids.iter().any(|id| id == question))
     }
 
     /// The answer to `question` in the current campaign (reactive).
@@ -381,6 +410,11 @@ impl LocalStore {
     /// Number of this campaign's changes not yet on the server (reactive).
     pub fn pending_count(&self) -> usize {
         self.campaign.with(|c| c.outbox.len())
+    }
+
+    /// [`Self::pending_count`] for a timer (not reactive).
+    pub fn pending_count_untracked(&self) -> usize {
+        self.campaign.with_untracked(|c| c.outbox.len())
     }
 
     /// Enrolment done: keep the token, take the server's device id for every operation not sent

@@ -206,12 +206,18 @@ pub struct SyncSettings {
 }
 
 impl SyncSettings {
-    /// « Marie Dupont (maire) » for a device id, when known.
+    /// « Marie Dupont — Maire » for a device id, when known: the role as every screen labels it
+    /// ([`crate::i18n::role_label`]), in French.
     pub fn who(&self, device: &str) -> Option<String> {
+        self.who_in(device, Lang::Fr)
+    }
+
+    /// [`Self::who`] in `lang`.
+    pub fn who_in(&self, device: &str, lang: Lang) -> Option<String> {
         self.devices
             .iter()
             .find(|d| d.id == device)
-            .map(|d| format!("{} ({})", d.name, d.role.as_str()))
+            .map(|d| format!("{} — {}", d.name, crate::i18n::role_label(d.role, lang)))
     }
 }
 
@@ -490,6 +496,17 @@ impl CampaignDoc {
         }
         self.clock = protocol::observe(&self.clock, &ack.clock, now_ms);
         self.rebuild_answers();
+    }
+
+    /// Folds a clock the server sent (a pull page's) into this phone's, so that what is recorded
+    /// next orders after it even when this phone's own clock is late. `false` when it changed
+    /// nothing (no need to store the campaign again).
+    pub fn observe(&mut self, clock: &Hlc, now_ms: u64) -> bool {
+        if self.clock > *clock {
+            return false;
+        }
+        self.clock = protocol::observe(&self.clock, clock, now_ms);
+        true
     }
 
     /// The operations waiting to be sent, oldest first.

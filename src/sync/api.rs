@@ -96,6 +96,7 @@ async fn send(
         .await
         .map_err(|_| ApiError::Unreachable)?;
     let response: web_sys::Response = response.dyn_into().map_err(|_| ApiError::Unreachable)?;
+    note_server_time(&response);
     let text = match response.text() {
         Ok(promise) => JsFuture::from(promise)
             .await
@@ -120,6 +121,31 @@ async fn send(
             .map(|b| b.error)
             .unwrap_or_else(|| format!("HTTP {status}")),
     })
+}
+
+thread_local! {
+    /// This phone's clock minus the server's, from the last answer's `Date` header.
+    static CLOCK_OFFSET_MS: std::cell::Cell<Option<f64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Reads the server's time from the `Date` header every HTTP answer carries (hyper writes it; a
+/// reverse proxy keeps it or writes its own, from an equally synchronised clock). One-second
+/// precision and the request's latency are far below what matters (minutes).
+fn note_server_time(response: &web_sys::Response) {
+    let Ok(Some(date)) = response.headers().get("date") else {
+        return;
+    };
+    let server_ms = js_sys::Date::parse(&date);
+    if server_ms.is_finite() {
+        let offset = js_sys::Date::now() - server_ms;
+        CLOCK_OFFSET_MS.with(|cell| cell.set(Some(offset)));
+    }
+}
+
+/// How far ahead of the server's this phone's clock was at the last answer (negative: behind),
+/// in milliseconds; `None` before any answer.
+pub fn clock_offset_ms() -> Option<f64> {
+    CLOCK_OFFSET_MS.with(std::cell::Cell::get)
 }
 
 fn json<T: Serialize>(value: &T) -> Option<String> {
@@ -217,6 +243,156 @@ pub async fn pull(token: &str, after: u64) -> Result<PullPage, ApiError> {
         None,
     )
     .await
+}
+
+/// The live stream of the town's new operations (`GET /api/sync/events`), read with `fetch` so
+/// the token travels in the `Authorization` header like every other call (`EventSource` cannot
+/// set headers: the token would have to be in the URL, hence in logs and history).
+pub struct LiveStream {
+    reader: web_sys::ReadableStreamDefaultReader,
+    abort: web_sys::AbortController,
+    buffer: Vec<u8>,
+}
+
+/// What the live stream said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveEvent {
+    /// The town's log now ends at this sequence number.
+    Ops(u64),
+    /// The stream ended (the server closes it after a while, or the connection dropped).
+    Ended,
+}
+
+/// Silence longer than this means a dead connection (the server sends a heartbeat every 20 s).
+const LIVE_SILENCE_MS: i32 = 50_000;
+
+/// Opens the live stream. A refusal (401 revoked, 503 busy…) is an error like any call's.
+pub async fn events(token: &str) -> Result<LiveStream, ApiError> {
+    let window = web_sys::window().ok_or(ApiError::Unreachable)?;
+    let abort = web_sys::AbortController::new().map_err(|_| ApiError::Unreachable)?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("GET");
+    init.set_signal(Some(&abort.signal()));
+    let headers = web_sys::Headers::new().map_err(|_| ApiError::Unreachable)?;
+    let _ = headers.set("Authorization", &format!("Bearer {token}"));
+    let _ = headers.set("Accept", "text/event-stream");
+    init.set_headers(&headers);
+    let response = JsFuture::from(window.fetch_with_str_and_init(routes::EVENTS, &init))
+        .await
+        .map_err(|_| ApiError::Unreachable)?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| ApiError::Unreachable)?;
+    note_server_time(&response);
+    let status = response.status();
+    if status != 200 {
+        let text = match response.text() {
+            Ok(promise) => JsFuture::from(promise)
+                .await
+                .ok()
+                .and_then(|t| t.as_string())
+                .unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if status >= 500 {
+            return Err(ApiError::Unreachable);
+        }
+        let body: Option<ApiErrorBody> = serde_json::from_str(&text).ok();
+        return Err(ApiError::Refused {
+            status,
+            code: body.as_ref().and_then(|b| b.code.clone()),
+            message: body
+                .map(|b| b.error)
+                .unwrap_or_else(|| format!("HTTP {status}")),
+        });
+    }
+    let reader = response
+        .body()
+        .ok_or(ApiError::Unreachable)?
+        .get_reader()
+        .dyn_into::<web_sys::ReadableStreamDefaultReader>()
+        .map_err(|_| ApiError::Unreachable)?;
+    Ok(LiveStream {
+        reader,
+        abort,
+        buffer: Vec::new(),
+    })
+}
+
+impl LiveStream {
+    /// Waits for the next `ops` event (heartbeats are read and skipped).
+    pub async fn next(&mut self) -> LiveEvent {
+        loop {
+            if let Some(event) = self.take_event() {
+                match event {
+                    Some(seq) => return LiveEvent::Ops(seq),
+                    None => continue,
+                }
+            }
+            let Some(window) = web_sys::window() else {
+                return LiveEvent::Ended;
+            };
+            // The read, or silence past the bound, whichever first.
+            let silence = js_sys::Promise::new(&mut |resolve, _| {
+                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                    &resolve,
+                    LIVE_SILENCE_MS,
+                );
+            });
+            let read = self.reader.read();
+            let first =
+                JsFuture::from(js_sys::Promise::race(&js_sys::Array::of2(&read, &silence))).await;
+            let Ok(result) = first else {
+                return LiveEvent::Ended;
+            };
+            if result.is_undefined() {
+                self.close();
+                return LiveEvent::Ended;
+            }
+            let done = js_sys::Reflect::get(&result, &"done".into())
+                .map(|d| d.is_truthy())
+                .unwrap_or(true);
+            if done {
+                return LiveEvent::Ended;
+            }
+            let Ok(value) = js_sys::Reflect::get(&result, &"value".into()) else {
+                return LiveEvent::Ended;
+            };
+            self.buffer.extend(js_sys::Uint8Array::new(&value).to_vec());
+        }
+    }
+
+    /// The next complete event of the buffer: `Some(Some(seq))` for `ops`, `Some(None)` for
+    /// anything else (a heartbeat comment), `None` when no event is complete yet.
+    fn take_event(&mut self) -> Option<Option<u64>> {
+        let end = self.buffer.windows(2).position(|w| w == b"\n\n")?;
+        let event: Vec<u8> = self.buffer.drain(..end + 2).collect();
+        let text = String::from_utf8_lossy(&event);
+        Some(parse_ops_event(&text))
+    }
+
+    /// Ends the stream now (the page is hidden, or a newer stream replaces it).
+    pub fn close(&self) {
+        self.abort.abort();
+    }
+
+    /// What ends the stream from elsewhere (the engine, when the page is hidden).
+    pub fn closer(&self) -> web_sys::AbortController {
+        self.abort.clone()
+    }
+}
+
+/// The sequence number of an `ops` event's text, `None` for any other event or comment.
+fn parse_ops_event(text: &str) -> Option<u64> {
+    let mut lines = text.lines();
+    let is_ops = lines.clone().any(|line| {
+        line.strip_prefix("event:").map(str::trim) == Some(diagnostic::sync::LIVE_OPS_EVENT)
+    });
+    if !is_ops {
+        return None;
+    }
+    lines.find_map(|line| {
+        line.strip_prefix("data:")
+            .and_then(|d| d.trim().parse().ok())
+    })
 }
 
 /// Who runs this server (privacy notice, legal notice, accessibility statement).

@@ -2,9 +2,18 @@
 //! ones, page by page, storing each page before moving the cursor.
 //!
 //! A sync runs at start, when the browser comes back online, when the page becomes visible
-//! again, a moment after a change, on the « Synchroniser » button, and on a timer that backs off
-//! (with jitter) while the server cannot be reached. An unreachable server is a quiet state, not
-//! an error: the answers are safe on the phone and wait.
+//! again, a moment after a change, on the « Synchroniser » button, when the live stream says the
+//! town's log grew past this phone's cursor, and on a timer that backs off (with jitter) while
+//! the server cannot be reached. An unreachable server is a quiet state, not an error: the
+//! answers are safe on the phone and wait.
+//!
+//! **Live updates.** While the page is visible, online and enrolled, one stream
+//! (`GET /api/sync/events`) stays open; an event beyond the pull cursor starts a sync at once, so
+//! another phone's answer shows here within a second or two, on any screen. Hidden, the stream is
+//! closed (a phone in a pocket keeps no radio awake for it) and nothing polls; visible again, it
+//! syncs and reopens. A stream that drops reconnects with a doubling backoff; while none is open
+//! the timer polls every [`POLL_WITHOUT_LIVE`] instead of [`IDLE_INTERVAL`]. This module is the
+//! one owner of the `online`, `offline` and `visibilitychange` listeners.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -23,8 +32,13 @@ use crate::chunks::{split_point, ChunkUnavailable};
 use crate::stores::browser::now_ms;
 use crate::stores::LocalStore;
 
-/// Between two syncs when all is well.
+/// Between two syncs when all is well and the live stream is open.
 const IDLE_INTERVAL: Duration = Duration::from_secs(120);
+/// Between two syncs when all is well but no live stream could be kept (visible page only).
+const POLL_WITHOUT_LIVE: Duration = Duration::from_secs(10);
+/// The live stream's reconnection backoff: doubling from this, up to the maximum.
+const LIVE_FIRST_RETRY: Duration = Duration::from_secs(1);
+const LIVE_MAX_RETRY: Duration = Duration::from_secs(60);
 /// After a change, wait this long so a burst of taps goes in one push.
 const AFTER_CHANGE: Duration = Duration::from_millis(1500);
 /// Backoff while the server cannot be reached: doubling from this, up to the maximum.
@@ -55,7 +69,23 @@ pub struct SyncEngine {
     failures: StoredValue<u32>,
     /// Each scheduled timer carries the generation it was made in; only the latest one runs.
     generation: StoredValue<u64>,
+    /// A sync was asked for while one was running: run again when it ends.
+    again: StoredValue<bool>,
+    /// Whether the live stream is open now (shown in the sync panel).
+    pub live: RwSignal<bool>,
+    /// The open (or opening) live stream's generation; 0 when none. Closing bumps
+    /// `live_generation`, which ends the loop that owns the stream.
+    live_generation: StoredValue<u64>,
+    live_running: StoredValue<bool>,
+    /// How far this phone's clock is from the server's (milliseconds, positive: ahead), from the
+    /// last answer; shown when beyond [`SKEW_WARNING_MS`].
+    pub clock_offset_ms: RwSignal<Option<f64>>,
 }
+
+/// Beyond this, the sync panel says the phone's clock seems off: the server accepts clocks up to
+/// `MAX_CLOCK_AHEAD_MS` (5 minutes) ahead, and a late clock makes this phone's answers lose
+/// against earlier ones of other phones until it syncs.
+pub const SKEW_WARNING_MS: f64 = 2.0 * 60.0 * 1000.0;
 
 impl SyncEngine {
     /// Starts a sync now (does nothing when not enrolled, removed, or already syncing).
@@ -70,12 +100,125 @@ impl SyncEngine {
         self.generation.set_value(generation);
         set_timeout(
             move || {
-                if engine.generation.get_value() == generation {
+                // Hidden with nothing to send: no timer wakes the radio; becoming visible syncs.
+                if engine.generation.get_value() == generation
+                    && (!page_hidden() || engine.store.pending_count_untracked() > 0)
+                {
                     engine.sync_now();
                 }
             },
             delay,
         );
+    }
+
+    /// Whether a live stream should be open now.
+    fn wants_live(&self) -> bool {
+        let enrolled = self.store.settings.with_untracked(|s| {
+            s.sync.as_ref().is_some_and(|sync| {
+                sync.revoked.is_none() && sync.town.status != TownStatus::Rejected
+            })
+        });
+        enrolled && !page_hidden() && online()
+    }
+
+    /// Opens the live stream unless one is open or opening, or it is not wanted now.
+    fn ensure_live(&self) {
+        if self.live_running.get_value() || !self.wants_live() {
+            return;
+        }
+        self.live_running.set_value(true);
+        let generation = self.live_generation.get_value() + 1;
+        self.live_generation.set_value(generation);
+        let engine = *self;
+        spawn_local(async move {
+            // In the sync chunk with the exchange; a missing chunk means no network: the next
+            // sync (back online) tries again.
+            if let Ok(live) = live(engine, generation).await {
+                live.await;
+            }
+            if engine.live_generation.get_value() == generation {
+                engine.live_running.set_value(false);
+            }
+        });
+    }
+
+    /// Closes the live stream now (the loop that owns it sees the new generation and stops).
+    fn close_live(&self) {
+        if let Some(closer) = LIVE_CLOSER.with(|c| c.borrow_mut().take()) {
+            closer.abort();
+        }
+        self.live_generation
+            .set_value(self.live_generation.get_value() + 1);
+        self.live_running.set_value(false);
+        self.live.set(false);
+    }
+
+    async fn live_loop(self, generation: u64) {
+        let current = move || self.live_generation.get_value() == generation;
+        let mut failures: u32 = 0;
+        while current() && self.wants_live() {
+            let Some(token) = self.store.token() else {
+                return;
+            };
+            match api::events(&token).await {
+                Ok(mut stream) => {
+                    failures = 0;
+                    if !current() {
+                        stream.close();
+                        return;
+                    }
+                    self.live.set(true);
+                    LIVE_CLOSER.with(|c| *c.borrow_mut() = Some(stream.closer()));
+                    self.clock_offset_ms.set(api::clock_offset_ms());
+                    // Polled more often while the stream was down: back to the idle pace.
+                    self.schedule(next_delay(self.failures.get_value(), true));
+                    loop {
+                        let event = stream.next().await;
+                        if !current() {
+                            stream.close();
+                            return;
+                        }
+                        match event {
+                            api::LiveEvent::Ops(last_seq) => {
+                                let cursor = self
+                                    .store
+                                    .settings
+                                    .with_untracked(|s| s.sync.as_ref().map_or(0, |s| s.cursor));
+                                if last_seq > cursor {
+                                    self.sync_now();
+                                }
+                            }
+                            api::LiveEvent::Ended => break,
+                        }
+                    }
+                    self.live.set(false);
+                }
+                // Removed, or the space rejected: a sync says so on screen, and stops.
+                Err(e) if e.is_revoked() || e.is(codes::TOWN_REJECTED) => {
+                    self.live.set(false);
+                    self.sync_now();
+                    return;
+                }
+                Err(_) => {
+                    self.live.set(false);
+                    failures = failures.saturating_add(1);
+                    // Meanwhile the timer polls at the short pace.
+                    if !self.running.get_value() {
+                        self.schedule(next_delay(self.failures.get_value(), false));
+                    }
+                }
+            }
+            let wait = if failures == 0 {
+                // Ended normally (its maximum age): reconnect at once, jittered a little.
+                Duration::from_millis(200 + (js_sys::Math::random() * 800.0) as u64)
+            } else {
+                LIVE_FIRST_RETRY
+                    .saturating_mul(1 << failures.min(8).saturating_sub(1))
+                    .min(LIVE_MAX_RETRY)
+                    .mul_f64(0.8 + 0.4 * js_sys::Math::random())
+            };
+            sleep(wait).await;
+        }
     }
 
     async fn run(self) {
@@ -91,6 +234,7 @@ impl SyncEngine {
             return;
         }
         if self.running.get_value() {
+            self.again.set_value(true);
             return;
         }
         self.running.set_value(true);
@@ -101,6 +245,7 @@ impl SyncEngine {
             Err(ChunkUnavailable) => Err(ApiError::Unreachable),
         };
         self.running.set_value(false);
+        self.clock_offset_ms.set(api::clock_offset_ms());
         let failures = match &result {
             Ok(()) => 0,
             Err(_) => self.failures.get_value().saturating_add(1),
@@ -127,7 +272,13 @@ impl SyncEngine {
             Err(ApiError::Unreachable) => self.status.set(SyncStatus::Unreachable),
             Err(e) => self.status.set(SyncStatus::Failed(e.message())),
         }
-        self.schedule(next_delay(failures));
+        if self.again.get_value() {
+            self.again.set_value(false);
+            self.sync_now();
+            return;
+        }
+        self.schedule(next_delay(failures, self.live.get_untracked()));
+        self.ensure_live();
     }
 
     async fn exchange(&self, token: &str) -> Result<(), ApiError> {
@@ -184,12 +335,20 @@ impl SyncEngine {
             for op in page.ops {
                 by_campaign.entry(op.campaign.clone()).or_default().push(op);
             }
+            let current = self.store.campaign.with_untracked(|c| c.id.clone());
+            let behind = self.store.campaign.with_untracked(|c| c.clock < page.clock);
+            if behind && !by_campaign.contains_key(&current) {
+                by_campaign.insert(current, Vec::new());
+            }
             for (campaign, ops) in by_campaign {
                 // The cursor moves only once the page is stored: a failed write pulls it again.
-                if !self
-                    .store
-                    .with_campaign(&campaign, |doc| doc.receive(ops, now_ms() as u64))
-                {
+                // Every clock received is observed: the operations' (in `receive`) and the
+                // server's, so that the next answer here orders after all of them.
+                if !self.store.with_campaign(&campaign, |doc| {
+                    let now = now_ms() as u64;
+                    doc.receive(ops, now);
+                    doc.observe(&page.clock, now);
+                }) {
                     return Err(ApiError::Unexpected(local_storage_problem()));
                 }
             }
@@ -213,17 +372,27 @@ split_point!(sync:
     }
 );
 
+split_point!(sync:
+    /// The live stream's loop, with the exchange.
+    fn live(engine: SyncEngine, generation: u64) -> Pin<Box<dyn Future<Output = ()>>> {
+        Box::pin(async move { engine.live_loop(generation).await })
+    }
+);
+
 fn local_storage_problem() -> String {
     crate::i18n::texts(diagnostic::Lang::Fr)
         .save_failed_quota
         .to_string()
 }
 
-/// The wait before the next sync: the idle interval when all is well, else a doubling backoff,
-/// each with ±20 % jitter so that phones of a town do not all call at once.
-fn next_delay(failures: u32) -> Duration {
-    let base = if failures == 0 {
+/// The wait before the next sync: the idle interval when all is well (short without a live
+/// stream), else a doubling backoff, each with ±20 % jitter so that phones of a town do not all
+/// call at once.
+fn next_delay(failures: u32, live: bool) -> Duration {
+    let base = if failures == 0 && live {
         IDLE_INTERVAL
+    } else if failures == 0 {
+        POLL_WITHOUT_LIVE
     } else {
         FIRST_RETRY
             .saturating_mul(1 << failures.min(10).saturating_sub(1))
@@ -241,16 +410,27 @@ pub fn provide_sync(store: LocalStore) -> SyncEngine {
         running: StoredValue::new(false),
         failures: StoredValue::new(0),
         generation: StoredValue::new(0),
+        again: StoredValue::new(false),
+        live: RwSignal::new(false),
+        live_generation: StoredValue::new(0),
+        live_running: StoredValue::new(false),
+        clock_offset_ms: RwSignal::new(None),
     };
     provide_context(engine);
+    // The first sync opens the live stream when it ends.
     engine.sync_now();
-    // Back online, or back on the page: sync at once.
+    // Back online, or back on the page: sync at once (then the stream reopens).
     std::mem::forget(window_event_listener(leptos::ev::online, move |_| {
         engine.sync_now()
     }));
+    std::mem::forget(window_event_listener(leptos::ev::offline, move |_| {
+        engine.close_live()
+    }));
     if let Some(document) = web_sys::window().and_then(|w| w.document()) {
         let visible_again = Closure::<dyn Fn()>::new(move || {
-            if !document.hidden() {
+            if document.hidden() {
+                engine.close_live();
+            } else {
                 engine.sync_now();
             }
         });
@@ -273,6 +453,35 @@ pub fn provide_sync(store: LocalStore) -> SyncEngine {
         now
     });
     engine
+}
+
+thread_local! {
+    /// Aborts the open live stream's request (a browser object: kept out of the signals).
+    static LIVE_CLOSER: std::cell::RefCell<Option<web_sys::AbortController>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn page_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.hidden())
+}
+
+fn online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
+/// Waits `duration` (a browser timer).
+async fn sleep(duration: Duration) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                &resolve,
+                duration.as_millis().min(i32::MAX as u128) as i32,
+            );
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 pub fn use_sync() -> SyncEngine {

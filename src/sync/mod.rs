@@ -5,4 +5,4 @@ pub mod api;
 pub mod engine;
 pub mod network;
 
-pub use engine::{provide_sync, use_sync, SyncEngine, SyncStatus};
+pub use engine::{provide_sync, use_sync, SyncEngine, SyncStatus, SKEW_WARNING_MS};

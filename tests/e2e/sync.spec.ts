@@ -1,26 +1,7 @@
-import { test, expect, type Browser, type BrowserContext } from '@playwright/test';
+import { test, expect, type BrowserContext } from '@playwright/test';
 import { AppPage } from './pages/app';
 import { QuestionScreen, loadQuestionnaire, type QuestionRef } from './pages/questionnaire';
-import { TownScreen } from './pages/town';
-
-/** Two officials of one town, each on their own phone (browser context). */
-/** Each test uses its own commune: a commune has one space per server. */
-async function enrolTwoPhones(browser: Browser, baseURL: string, commune: string) {
-  const mayor = await browser.newContext({ baseURL, viewport: { width: 412, height: 915 } });
-  const deputy = await browser.newContext({ baseURL, viewport: { width: 412, height: 915 } });
-  const mayorPage = await mayor.newPage();
-  const deputyPage = await deputy.newPage();
-  const mayorTown = new TownScreen(mayorPage);
-  const deputyTown = new TownScreen(deputyPage);
-  await mayorTown.open();
-  await mayorTown.createSpace(commune, 'Marie Dupont', 'Maire');
-  const code = await mayorTown.invite();
-  await deputyTown.open();
-  await deputyTown.joinWithCode(code.toLowerCase().replace(/-/g, ' '), 'Paul Martin', 'Adjoint·e');
-  await mayorTown.sync();
-  await expect(mayorPage.getByTestId('devices')).toContainText('Paul Martin');
-  return { mayor, deputy, mayorPage, deputyPage, mayorTown, deputyTown };
-}
+import { enrolTwoPhones } from './pages/town';
 
 async function answerOffline(context: BrowserContext, screen: QuestionScreen, q: QuestionRef, label: string) {
   await context.setOffline(true);

@@ -64,6 +64,10 @@ pub mod routes {
     pub const TOWN: &str = "/api/town";
     pub const PUSH: &str = "/api/sync/push";
     pub const PULL: &str = "/api/sync/pull";
+    /// `GET` with a device token: a Server-Sent Events stream that announces new operations of
+    /// the token's town (event [`crate::sync::LIVE_OPS_EVENT`], data: the town's last sequence
+    /// number). One per device; see `docs/sync.md`, « Live updates ».
+    pub const EVENTS: &str = "/api/sync/events";
 
     /// `POST` [`super::OperatorEnrol`] → 201 [`super::OperatorEnrolment`], anonymous.
     pub const OPERATOR_ENROL: &str = "/api/operator/enrol";

@@ -62,6 +62,11 @@ pub const MAX_PULL_LIMIT: u32 = 1000;
 /// A clock further ahead of the server's than this is clamped to it (and logged).
 pub const MAX_CLOCK_AHEAD_MS: u64 = 5 * 60 * 1000;
 
+/// The event name of the live stream (`GET /api/sync/events`) that says the town's log grew; its
+/// data is the town's last sequence number, in decimal. A device whose pull cursor is below it
+/// pulls.
+pub const LIVE_OPS_EVENT: &str = "ops";
+
 /// Valid wall times: 2020-01-01T00:00:00Z ..= 2100-01-01T00:00:00Z, in Unix milliseconds.
 pub const MIN_WALL_MS: u64 = 1_577_836_800_000;
 pub const MAX_WALL_MS: u64 = 4_102_444_800_000;

@@ -1,9 +1,24 @@
-//! The server's hybrid logical clock, handed to devices in every sync answer so that a phone
-//! whose own clock is late still orders its next answers after everything it has seen.
+//! The server's hybrid logical clocks, one per town, handed to that town's devices in every sync
+//! answer so that a phone whose own clock is late still orders its next answers after
+//! everything its town has seen.
 //!
-//! Each server instance keeps its own, in memory: HLC readings only need to be monotonic per
-//! node, and the device id `server` ties are harmless (the server authors no operation).
+//! One clock per town, not one for the server: a clock only moves forward, and a phone whose
+//! clock is fast (accepted up to [`MAX_CLOCK_AHEAD_MS`] ahead, see `clamp`) pushes it forward.
+//! With one shared clock that phone would push every town's phones ahead, and in every other
+//! town the answer given last would no longer be the one retained. Here it moves its own town's
+//! clock only.
+//!
+//! Each server instance keeps them in memory, created on a town's first use: HLC readings only
+//! need to be monotonic per node and town. Nothing is stored: after a restart a town's clock
+//! starts again from the wall time, and that is enough, because phones also observe the clock of
+//! every operation they pull (the log keeps them), which is what orders their next answers after
+//! the town's; the server's reading adds only « at least the server's time ». The device id
+//! `server` ties are harmless (the server authors no operation). The map holds one small entry
+//! per town that synced since the start (at most the number of communes).
+//!
+//! [`MAX_CLOCK_AHEAD_MS`]: diagnostic::sync::MAX_CLOCK_AHEAD_MS
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -20,36 +35,53 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct ServerClock {
-    hlc: Mutex<Hlc>,
-}
-
-impl Default for ServerClock {
-    fn default() -> Self {
-        ServerClock {
-            hlc: Mutex::new(Hlc::zero(SERVER_DEVICE)),
-        }
-    }
+    towns: Mutex<HashMap<i64, Hlc>>,
 }
 
 impl ServerClock {
-    /// A new reading, after every one given before.
-    pub fn read(&self) -> Hlc {
-        let mut hlc = self
-            .hlc
+    fn with_town<T>(&self, town_id: i64, change: impl FnOnce(&mut Hlc) -> T) -> T {
+        let mut towns = self
+            .towns
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *hlc = tick(&hlc, now_ms());
-        hlc.clone()
+        let hlc = towns
+            .entry(town_id)
+            .or_insert_with(|| Hlc::zero(SERVER_DEVICE));
+        change(hlc)
     }
 
-    /// Folds in a clock the server stored.
-    pub fn observe(&self, remote: &Hlc) {
-        let mut hlc = self
-            .hlc
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *hlc = observe(&hlc, remote, now_ms());
+    /// A new reading of the town's clock, after every one given to it before.
+    pub fn read(&self, town_id: i64) -> Hlc {
+        self.with_town(town_id, |hlc| {
+            *hlc = tick(hlc, now_ms());
+            hlc.clone()
+        })
+    }
+
+    /// Folds a clock the server stored for the town into that town's clock only.
+    pub fn observe(&self, town_id: i64, remote: &Hlc) {
+        self.with_town(town_id, |hlc| *hlc = observe(hlc, remote, now_ms()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fast_phone_moves_its_own_towns_clock_only() {
+        let clock = ServerClock::default();
+        let ahead = Hlc {
+            wall_ms: now_ms() + 4 * 60 * 1000,
+            counter: 7,
+            device: "phone".into(),
+        };
+        clock.observe(1, &ahead);
+        assert!(clock.read(1) > ahead);
+        let other = clock.read(2);
+        assert!(other.wall_ms < ahead.wall_ms, "{other:?}");
+        assert!(clock.read(2) > other, "each town's readings still increase");
     }
 }

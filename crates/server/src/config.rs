@@ -152,6 +152,19 @@ pub struct Config {
     /// from differencing. Lower it only for tests and demonstrations.
     #[arg(long, env = "AROBASE_PUBLICATION_INTERVAL_SECS", default_value_t = DEFAULT_PUBLICATION_INTERVAL_S, value_parser = clap::value_parser!(u64).range(1..), value_name = "SECONDS")]
     pub publication_interval_secs: u64,
+
+    /// Live update streams (`GET /api/sync/events`) one town may hold at once (one per device).
+    #[arg(long, env = "AROBASE_LIVE_PER_TOWN", default_value_t = crate::live::DEFAULT_LIVE_PER_TOWN, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "N")]
+    pub live_per_town: usize,
+
+    /// Live update streams the server holds at once (each is an open connection, hence a file
+    /// descriptor: keep it well under `ulimit -n`); beyond, phones poll instead.
+    #[arg(long, env = "AROBASE_LIVE_STREAMS", default_value_t = crate::live::DEFAULT_LIVE_TOTAL, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "N")]
+    pub live_streams: usize,
+
+    /// Seconds a live update stream lasts before the server ends it (the phone reconnects).
+    #[arg(long, env = "AROBASE_LIVE_MAX_AGE", default_value_t = crate::live::DEFAULT_LIVE_MAX_AGE_S, value_parser = clap::value_parser!(u64).range(1..), value_name = "SECONDS")]
+    pub live_max_age: u64,
 }
 
 pub const DEFAULT_ANONYMOUS_PER_MINUTE: u32 = 6;
@@ -206,6 +219,16 @@ fn parse_town_spaces(text: &str) -> Result<TownSpaces, String> {
 }
 
 impl Config {
+    /// The live streams' limits.
+    pub fn live_settings(&self) -> crate::live::LiveSettings {
+        crate::live::LiveSettings {
+            per_town: self.live_per_town,
+            total: self.live_streams,
+            max_age: std::time::Duration::from_secs(self.live_max_age),
+            ..crate::live::LiveSettings::default()
+        }
+    }
+
     /// What `GET /api/host` says, from the flags.
     pub fn host_info(&self) -> diagnostic::association::HostInfo {
         let text = |value: &Option<String>| {
@@ -263,6 +286,9 @@ impl Default for Config {
             request_timeout: DEFAULT_REQUEST_TIMEOUT_S,
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
             publication_interval_secs: DEFAULT_PUBLICATION_INTERVAL_S,
+            live_per_town: crate::live::DEFAULT_LIVE_PER_TOWN,
+            live_streams: crate::live::DEFAULT_LIVE_TOTAL,
+            live_max_age: crate::live::DEFAULT_LIVE_MAX_AGE_S,
         }
     }
 }

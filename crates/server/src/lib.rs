@@ -23,6 +23,7 @@ pub mod extract;
 pub mod handlers;
 pub mod invite;
 pub mod limits;
+pub mod live;
 pub mod network;
 pub mod operators;
 pub mod retention;
@@ -54,6 +55,7 @@ use assets::AppFiles;
 use clock::ServerClock;
 use config::SHUTDOWN_GRACE;
 use limits::{LimitSettings, Limits};
+use live::{LiveHub, LiveSettings};
 
 /// What handlers share: the database, the app files loaded at start, the server's clock.
 #[derive(Debug, Clone)]
@@ -69,6 +71,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// What the network routes and the publication task keep between calls ([`network`]).
     pub network: Arc<network::NetworkCache>,
+    /// Who listens to which town's log (`GET /api/sync/events`).
+    pub live: Arc<LiveHub>,
 }
 
 impl AppState {
@@ -81,6 +85,7 @@ impl AppState {
             host: Arc::new(HostInfo::default()),
             limits: Arc::new(Limits::default()),
             network: Arc::default(),
+            live: Arc::new(LiveHub::default()),
         }
     }
 
@@ -96,6 +101,11 @@ impl AppState {
 
     pub fn with_limits(mut self, settings: LimitSettings) -> Self {
         self.limits = Arc::new(Limits::new(settings));
+        self
+    }
+
+    pub fn with_live(mut self, settings: LiveSettings) -> Self {
+        self.live = Arc::new(LiveHub::new(settings));
         self
     }
 }
@@ -170,7 +180,9 @@ impl Server {
         let state = AppState::new(storage.clone(), app)
             .with_public_url(config.public_url.clone())
             .with_host(host.clone())
-            .with_limits(settings);
+            .with_limits(settings)
+            .with_live(config.live_settings());
+        let live = state.live.clone();
         let housekeeping = state.limits.spawn_housekeeping();
         let network_cache = state.network.clone();
         let router = router::router(state);
@@ -191,6 +203,7 @@ impl Server {
                 shutdown_rx,
                 storage_for_serve,
                 header_read_timeout,
+                live,
             )
             .await;
             housekeeping.abort();
@@ -304,6 +317,7 @@ async fn serve(
     mut shutdown: watch::Receiver<bool>,
     storage: Database,
     header_read_timeout: std::time::Duration,
+    live: Arc<LiveHub>,
 ) -> Result<(), ServerError> {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -336,6 +350,9 @@ async fn serve(
         });
     }
     drop(listener);
+    // Live streams never finish by themselves: end them, or the grace period would be spent
+    // waiting for them.
+    live.close();
     tracing::info!("shutting down: finishing in-flight requests");
     let result = tokio::select! {
         () = connections.shutdown() => Ok(()),

@@ -17,6 +17,7 @@
 //! | DELETE   | `/api/town`                            | [`town::erase`] (administrator)       | token    |
 //! | POST     | `/api/sync/push`                       | [`sync::push`]                        | token    |
 //! | GET/HEAD | `/api/sync/pull`                       | [`sync::pull`]                        | token    |
+//! | GET      | `/api/sync/events`                     | [`sync::events`] (SSE, long-lived)    | token    |
 //! | POST     | `/api/operator/enrol`                  | [`operator::enrol`]                   | rate     |
 //! | GET/HEAD | `/api/operator/me`                     | [`operator::me`]                      | operator |
 //! | GET/HEAD | `/api/operator/towns`                  | [`operator::towns`]                   | operator |
@@ -115,6 +116,7 @@ pub fn router(state: AppState) -> Router {
         .route(routes::TOWN, get(town::export).delete(town::erase))
         .route(routes::PUSH, post(sync::push))
         .route(routes::PULL, get(sync::pull))
+        .route(routes::EVENTS, get(sync::events))
         .route(
             routes::OPERATOR_ENROL,
             post(operator::enrol).route_layer(limits.anonymous()),

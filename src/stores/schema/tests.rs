@@ -779,3 +779,49 @@ fn an_unreadable_or_newer_network_cache_is_dropped() {
         None
     );
 }
+
+/// Roles read the same on every screen: « Maire », never « (maire) ».
+#[test]
+fn who_names_the_role_as_the_role_list_does() {
+    let device = |id: &str, name: &str, role| diagnostic::sync::Device {
+        id: id.into(),
+        name: name.into(),
+        role,
+        created_ms: 1,
+        last_seen_ms: None,
+        revoked_ms: None,
+        current: false,
+        admin: false,
+    };
+    let sync: SyncSettings = serde_json::from_value(serde_json::json!({
+        "token": "t", "cursor": 0,
+        "device": device("a", "Marie Dupont", diagnostic::sync::Role::Maire),
+        "town": {"commune": {"code": "77475", "name": "Trilport", "departement": "77",
+                 "region": "11", "postal_codes": [], "population": 1}, "created_ms": 1, "status": "verified"},
+        "devices": [device("a", "Marie Dupont", diagnostic::sync::Role::Maire),
+                    device("b", "Paul Martin", diagnostic::sync::Role::Adjoint)],
+    }))
+    .unwrap();
+    assert_eq!(sync.who("a").as_deref(), Some("Marie Dupont — Maire"));
+    assert_eq!(
+        sync.who_in("b", Lang::En).as_deref(),
+        Some("Paul Martin — Deputy mayor")
+    );
+    assert_eq!(sync.who("z"), None);
+}
+
+/// A pull page's clock moves the campaign's clock forward, never back.
+#[test]
+fn a_received_server_clock_is_observed() {
+    let mut doc = CampaignDoc::new("2026".into(), "v".into(), 0.0);
+    let ahead = Hlc {
+        wall_ms: 1_900_000_000_000,
+        counter: 3,
+        device: "server".into(),
+    };
+    assert!(doc.observe(&ahead, 1_800_000_000_000));
+    assert!(doc.clock > ahead);
+    let before = doc.clock.clone();
+    assert!(!doc.observe(&Hlc::zero("server"), 1_800_000_000_000));
+    assert_eq!(doc.clock, before);
+}

@@ -1,4 +1,4 @@
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, type Browser, type Locator, type Page } from '@playwright/test';
 
 /** Page object for « Espace de la commune » (/commune). */
 export class TownScreen {
@@ -86,4 +86,23 @@ export class TownSpace {
   get claimStatus(): Locator {
     return this.page.getByTestId('access-request-status');
   }
+}
+
+/** Two officials of one town, each on their own phone (browser context). */
+/** Each test uses its own commune: a commune has one space per server. */
+export async function enrolTwoPhones(browser: Browser, baseURL: string, commune: string) {
+  const mayor = await browser.newContext({ baseURL, viewport: { width: 412, height: 915 } });
+  const deputy = await browser.newContext({ baseURL, viewport: { width: 412, height: 915 } });
+  const mayorPage = await mayor.newPage();
+  const deputyPage = await deputy.newPage();
+  const mayorTown = new TownScreen(mayorPage);
+  const deputyTown = new TownScreen(deputyPage);
+  await mayorTown.open();
+  await mayorTown.createSpace(commune, 'Marie Dupont', 'Maire');
+  const code = await mayorTown.invite();
+  await deputyTown.open();
+  await deputyTown.joinWithCode(code.toLowerCase().replace(/-/g, ' '), 'Paul Martin', 'Adjoint·e');
+  await mayorTown.sync();
+  await expect(mayorPage.getByTestId('devices')).toContainText('Paul Martin');
+  return { mayor, deputy, mayorPage, deputyPage, mayorTown, deputyTown };
 }

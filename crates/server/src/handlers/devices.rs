@@ -44,6 +44,7 @@ pub async fn revoke(
     {
         RevokeOutcome::Revoked => {
             tracing::info!(device = %id, by = %auth.device_id, "device removed");
+            state.live.disconnect_device(auth.town_id, &id);
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         RevokeOutcome::AlreadyRevoked => Ok(StatusCode::NO_CONTENT.into_response()),

@@ -209,6 +209,9 @@ async fn set_status(
                 status = status.as_str(),
                 "town status"
             );
+            if status == TownStatus::Rejected {
+                state.live.disconnect_town(id);
+            }
             Ok(private_json(StatusCode::OK, *summary))
         }
         StatusOutcome::NotFound => Err(not_found("Aucun espace de commune n'a ce numéro.")),
@@ -289,6 +292,7 @@ pub async fn remove_device(
         .await?
     {
         RevokeOutcome::Revoked | RevokeOutcome::AlreadyRevoked => {
+            state.live.disconnect_device(id, &device);
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         _ => Err(not_found("Aucun appareil de ce numéro dans cet espace.")),

@@ -1,15 +1,21 @@
-//! `POST /api/sync/push` and `GET /api/sync/pull`: the operation log of the caller's town.
+//! `POST /api/sync/push`, `GET /api/sync/pull` and `GET /api/sync/events`: the operation log of
+//! the caller's town, and the live stream that says when it grew.
 
 use std::collections::HashMap;
 
+use std::convert::Infallible;
+
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::header::CACHE_CONTROL;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use diagnostic::sync::{
-    clamp, Clamped, Operation, PullPage, Push, PushAck, DEFAULT_PULL_LIMIT, MAX_BATCH,
-    MAX_PULL_LIMIT,
+    clamp, Clamped, Operation, PullPage, Push, PushAck, DEFAULT_PULL_LIMIT, LIVE_OPS_EVENT,
+    MAX_BATCH, MAX_PULL_LIMIT,
 };
 use serde::Deserialize;
+use tokio::sync::broadcast;
 
 use super::private_json;
 use crate::auth::{revoked, Authenticated};
@@ -113,9 +119,12 @@ pub async fn push(
         .push(auth.town_id, &auth.device_id, &batch, now as i64)
         .await?
     {
-        PushOutcome::Stored { inserted } => {
+        PushOutcome::Stored { inserted, last_seq } => {
             if let Some(latest) = batch.iter().map(|new| &new.op.clock).max() {
-                state.clock.observe(latest);
+                state.clock.observe(auth.town_id, latest);
+            }
+            if let Some(last_seq) = last_seq {
+                state.live.publish(auth.town_id, last_seq as u64);
             }
             tracing::debug!(
                 device = %auth.device_id,
@@ -128,7 +137,7 @@ pub async fn push(
                 PushAck {
                     acknowledged: batch.into_iter().map(|new| new.op.id).collect(),
                     clamped,
-                    clock: state.clock.read(),
+                    clock: state.clock.read(auth.town_id),
                 },
             ))
         }
@@ -191,7 +200,82 @@ pub async fn pull(
             ops: ops.into_iter().map(|(_, op)| op).collect(),
             next,
             more,
-            clock: state.clock.read(),
+            clock: state.clock.read(auth.town_id),
         },
     ))
+}
+
+/// `GET /api/sync/events`: a Server-Sent Events stream that tells the device each time its
+/// town's log grows (event `ops`, data: the town's last sequence number), starting with the
+/// current one, so a phone that was disconnected knows at once whether to pull. Heartbeat
+/// comments keep it alive through proxies; it ends after the configured age, when the device is
+/// removed or opens another stream, and when the server stops (see [`crate::live`]).
+pub async fn events(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Response, ApiError> {
+    let subscription = state
+        .live
+        .subscribe(auth.town_id, &auth.device_id)
+        .map_err(|refusal| {
+            tracing::warn!(town = auth.town_id, ?refusal, "live stream refused");
+            ApiError::retry_later(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "Trop de connexions en direct pour l'instant : l'application interroge le \
+                 serveur à intervalles réguliers à la place.",
+                LIVE_RETRY_AFTER_S,
+            )
+        })?;
+    // Subscribed before reading, so a push committing in between is announced either way.
+    let last_seq = state
+        .storage
+        .pull(auth.town_id, i64::MAX, 1)
+        .await?
+        .last_seq;
+    let settings = &state.live.settings;
+    let deadline = tokio::time::Instant::now() + settings.max_age;
+    let stream = futures_util::stream::unfold(
+        (subscription, Some(last_seq.max(0) as u64)),
+        move |(mut live, first)| async move {
+            if let Some(seq) = first {
+                return Some((Ok::<Event, Infallible>(ops_event(seq)), (live, None)));
+            }
+            loop {
+                let received = tokio::select! {
+                    received = live.events.recv() => received,
+                    // Replaced by a newer stream of the device, or the device was removed.
+                    _ = &mut live.ended => return None,
+                    _ = live.closing.wait_for(|closing| *closing) => return None,
+                    () = tokio::time::sleep_until(deadline) => return None,
+                };
+                match received {
+                    Ok(seq) => return Some((Ok(ops_event(seq)), (live, None))),
+                    // Behind: the next one received is newer, and says as much.
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        },
+    );
+    let sse = Sse::new(stream).keep_alive(KeepAlive::new().interval(settings.heartbeat));
+    let mut response = sse.into_response();
+    let headers = response.headers_mut();
+    // Proxies must pass each event on at once: nginx buffers unless told not to, and nothing
+    // may cache or transform it.
+    headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store, no-transform"),
+    );
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+/// `Retry-After` of a refused live stream: the phone polls meanwhile.
+const LIVE_RETRY_AFTER_S: u64 = 60;
+
+fn ops_event(last_seq: u64) -> Event {
+    Event::default()
+        .event(LIVE_OPS_EVENT)
+        .data(last_seq.to_string())
 }

@@ -90,6 +90,7 @@ pub async fn erase(
         .erase_town(auth.town_id, &Actor::device(&auth.name), now_ms() as i64)
         .await?;
     tracing::info!(town = auth.town_id, ops = ?ops, "town erased by its administrator");
+    state.live.disconnect_town(auth.town_id);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

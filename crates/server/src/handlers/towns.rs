@@ -208,7 +208,7 @@ pub async fn me(State(state): State<AppState>, auth: Authenticated) -> Result<Re
         Me {
             device,
             town,
-            clock: state.clock.read(),
+            clock: state.clock.read(auth.town_id),
             protocol: PROTOCOL_VERSION,
         },
     ))

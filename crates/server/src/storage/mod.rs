@@ -626,7 +626,12 @@ pub enum RevokeOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushOutcome {
     /// Committed; `inserted` operations were new, the others already stored identically.
-    Stored { inserted: usize },
+    /// `last_seq`: the town's last sequence number after this push, when it numbered any
+    /// operation (what the live stream announces).
+    Stored {
+        inserted: usize,
+        last_seq: Option<i64>,
+    },
     /// An id of the batch is already stored with other content (or in another town): nothing
     /// was written.
     IdConflict { id: String },

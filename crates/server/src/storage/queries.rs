@@ -1160,7 +1160,10 @@ impl Storage for Backend {
             .collect();
         if fresh.is_empty() {
             commit(tx).await?;
-            return Ok(PushOutcome::Stored { inserted: 0 });
+            return Ok(PushOutcome::Stored {
+                inserted: 0,
+                last_seq: None,
+            });
         }
 
         // The town's counter row: taking the next numbers locks it until commit, so on
@@ -1223,6 +1226,7 @@ impl Storage for Backend {
         commit(tx).await?;
         Ok(PushOutcome::Stored {
             inserted: inserted.len(),
+            last_seq: Some(last),
         })
     }
 
