@@ -313,7 +313,8 @@ fn LevelChart(levels: Vec<LevelShare>) -> impl IntoView {
 
 #[component]
 fn AxisTable(national: GroupAggregate) -> impl IntoView {
-    let t = dashboard_texts(use_i18n().lang());
+    let lang = use_i18n().lang();
+    let t = dashboard_texts(lang);
     let figures = national.figures().cloned()?;
     let overall = figures.overall.map(|q| {
         view! {
@@ -337,7 +338,7 @@ fn AxisTable(national: GroupAggregate) -> impl IntoView {
                     {overall}
                     {figures.axes.into_iter().map(|a| view! {
                         <tr>
-                            <th scope="row">{a.axis}</th>
+                            <th scope="row">{axis_title(&a.axis, lang)}</th>
                             <td>{a.quartiles.median.to_string()}</td>
                             <td>{format!("{} – {}", a.quartiles.q1, a.quartiles.q3)}</td>
                         </tr>
@@ -346,6 +347,13 @@ fn AxisTable(national: GroupAggregate) -> impl IntoView {
             </table>
         </div>
     })
+}
+
+/// An axis's title in `lang`; its id when the current content has no such axis.
+fn axis_title(id: &str, lang: Lang) -> String {
+    diagnostic::questionnaire()
+        .axis(id)
+        .map_or_else(|| id.to_string(), |a| a.title.get(lang).to_string())
 }
 
 /// A question's text in `lang`; `None` when the current content has no such id.
@@ -413,7 +421,8 @@ fn change_row(label: String, c: AxisChange) -> impl IntoView {
 
 #[component]
 fn YearOnYearTable(change: Option<YearOnYear>) -> impl IntoView {
-    let t = dashboard_texts(use_i18n().lang());
+    let lang = use_i18n().lang();
+    let t = dashboard_texts(lang);
     let Some(y) = change else {
         return view! { <p>{t.no_year_on_year}</p> }.into_any();
     };
@@ -436,7 +445,7 @@ fn YearOnYearTable(change: Option<YearOnYear>) -> impl IntoView {
                 </tr></thead>
                 <tbody>
                     {y.overall.map(|c| change_row(t.overall.to_string(), c))}
-                    {y.axes.into_iter().map(|c| change_row(c.axis.clone(), c)).collect_view()}
+                    {y.axes.into_iter().map(|c| change_row(axis_title(&c.axis, lang), c)).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -538,7 +547,8 @@ fn ParticipationOverTime(years: Vec<String>) -> impl IntoView {
 
 #[component]
 fn NamedTable(named: Vec<NamedResult>) -> impl IntoView {
-    let t = dashboard_texts(use_i18n().lang());
+    let lang = use_i18n().lang();
+    let t = dashboard_texts(lang);
     if named.is_empty() {
         return view! { <p>{t.no_named}</p> }.into_any();
     }
@@ -556,7 +566,7 @@ fn NamedTable(named: Vec<NamedResult>) -> impl IntoView {
                 <tbody>
                     {named.into_iter().map(|r| {
                         let axes = r.axes.iter()
-                            .map(|(axis, score)| format!("{axis} {}", rounded(*score)))
+                            .map(|(axis, score)| format!("{} {}", axis_title(axis, lang), rounded(*score)))
                             .collect::<Vec<_>>()
                             .join(" · ");
                         view! {

@@ -12,7 +12,8 @@ import { TownScreen } from './pages/town';
 // operator verifies their spaces; the server publishes (playwright.config.ts sets
 // AROBASE_PUBLICATION_INTERVAL_SECS low); a seventh town of the same stratum sees where it stands
 // — the group's median on its radar, the @ levels, « X % des communes comparables ont ceci en
-// place » — and still sees it offline after one online visit.
+// place » — and still sees it offline after one online visit; the operator's dashboard and open
+// data show the same group, and the one town that chose to be named.
 //
 // Every answer goes through the UI (four questions per town, one per axis, so each axis has
 // figures): quick enough, and it is what the towns do.
@@ -67,8 +68,10 @@ test('six towns release, a seventh compares itself with them, online then offlin
     await new ResultsScreen(page).open();
     await page.getByRole('button', { name: 'Valider le diagnostic' }).click();
     await expect(page.getByTestId('validated')).toContainText('Diagnostic validé le');
-    await page.getByRole('radio', { name: 'Partager anonymement' }).check();
-    await expect(page.getByRole('radio', { name: 'Partager anonymement' })).toBeChecked();
+    // The first town lets the association see its results; the others share anonymously.
+    const level = i === 0 ? 'Partager avec le nom de la commune' : 'Partager anonymement';
+    await page.getByRole('radio', { name: level }).check();
+    await expect(page.getByRole('radio', { name: level })).toBeChecked();
     await town.open();
     await town.sync();
   }
@@ -142,6 +145,23 @@ test('six towns release, a seventh compares itself with them, online then offlin
   await question.open({ theme: picked[0].theme, id: picked[0].id, text: picked[0].text, options: [] });
   await expect(compare.share(pct)).toBeVisible();
   seventh.app.expectNoForeignRequests();
+
+  // 5. The association sees the same figures: the town released named is listed with its
+  // results (axis titles, not ids), the anonymous ones are not, and the open data holds the
+  // stratum's medians — the ones on the seventh town's radar — and nothing for a group below 5.
+  await operator.section('Tableau de bord').click();
+  const named = operator.dashboard.getByRole('table', { name: 'Résultats des communes qui ont choisi d’être nommées à l’association' });
+  await expect(named.getByRole('rowheader')).toHaveText([/^Arbent /]);
+  await expect(named.getByRole('row').nth(1)).toContainText('Démocratie et services publics');
+  const file = await operator.downloadOpenData();
+  const rows = file.bytes.subarray(3).toString('utf8').trim().split('\r\n').map((line) => line.split(';'));
+  const column = Object.fromEntries(rows[0].map((name, i) => [name, i]));
+  const stratum = rows.filter((r) => r[column.groupe] === 'strate:3500-4999');
+  expect(new Set(stratum.map((r) => r[column.communes]))).toEqual(new Set([String(counted)]));
+  const axisMedians = stratum.filter((r) => r[column.indicateur] === 'axe_mediane').map((r) => Number(r[column.valeur]));
+  expect(axisMedians).toEqual(expected);
+  expect(rows.some((r) => r[column.groupe] === 'departement:14')).toBe(false);
+  expect(rows.slice(1).every((r) => Number(r[column.communes]) >= 5)).toBe(true);
 
   await seventh.close();
   for (const p of [...phones, operatorPage]) await p.context().close();
