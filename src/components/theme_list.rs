@@ -2,7 +2,7 @@ use diagnostic::outline;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::i18n::{conflicts_count, use_i18n};
+use crate::i18n::{answered_of, conflicts_count, use_i18n};
 use crate::stores::use_local_store;
 
 /// The four themes with their progress (answered / total), each a link to its questions.
@@ -25,7 +25,7 @@ pub fn ThemeList() -> impl IntoView {
                 <A href=format!("/questionnaire/{}", theme.id)>
                     <span class="theme-title">{move || theme.title.get(i18n.lang()).to_string()}</span>
                     <span class="theme-progress" data-testid=format!("progress-{}", theme.id)>
-                        {move || format!("{} {} {total}", answered(), i18n.t().answered_of)}
+                        {move || answered_of(answered(), total, i18n.lang())}
                     </span>
                     {move || (to_settle() > 0).then(|| view! {
                         <span class="badge badge-conflict" data-testid=format!("conflicts-{}", theme.id)>

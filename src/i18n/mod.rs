@@ -33,6 +33,25 @@ pub fn conflicts_count(count: usize, lang: Lang) -> String {
     format!("{} {noun}", thousands(count as u64, lang))
 }
 
+/// « 0 réponse sur 6 », « 2 réponses sur 6 »: French puts 0 and 1 in the singular, English only 1.
+pub fn answered_of(answered: usize, total: usize, lang: Lang) -> String {
+    let t = texts(lang);
+    let singular = match lang {
+        Lang::Fr => answered <= 1,
+        Lang::En => answered == 1,
+    };
+    let words = if singular {
+        t.answered_one
+    } else {
+        t.answered_many
+    };
+    format!(
+        "{} {words} {}",
+        thousands(answered as u64, lang),
+        thousands(total as u64, lang)
+    )
+}
+
 pub fn role_label(role: diagnostic::sync::Role, lang: Lang) -> &'static str {
     use diagnostic::sync::Role;
     match (role, lang) {
@@ -71,7 +90,9 @@ pub struct Texts {
     pub town_hint: &'static str,
     pub town_title_prefix: &'static str,
     pub themes_heading: &'static str,
-    pub answered_of: &'static str,
+    /// « 1 réponse sur 6 » / « 2 réponses sur 6 »: see [`answered_of`].
+    pub answered_one: &'static str,
+    pub answered_many: &'static str,
     pub questionnaire_title: &'static str,
     pub questionnaire_intro: &'static str,
     pub theme_questions: &'static str,
@@ -366,6 +387,15 @@ mod tests {
         assert_eq!(thousands(1_234_567, Lang::En), "1,234,567");
         assert_eq!(thousands(999, Lang::Fr), "999");
         assert_eq!(thousands(0, Lang::Fr), "0");
+    }
+
+    #[test]
+    fn zero_and_one_answer_are_singular_in_french_only_one_in_english() {
+        assert_eq!(answered_of(0, 6, Lang::Fr), "0 réponse sur 6");
+        assert_eq!(answered_of(1, 6, Lang::Fr), "1 réponse sur 6");
+        assert_eq!(answered_of(2, 6, Lang::Fr), "2 réponses sur 6");
+        assert_eq!(answered_of(0, 6, Lang::En), "0 answers out of 6");
+        assert_eq!(answered_of(1, 6, Lang::En), "1 answer out of 6");
     }
 
     #[test]

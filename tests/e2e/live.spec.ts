@@ -16,7 +16,7 @@ test.describe('live updates between the phones of one town', () => {
     const opened = liveStreamOpened(deputyPage);
     await deputyPage.goto('/questionnaire');
     const progress = deputyPage.getByTestId(`progress-${theme.id}`);
-    await expect(progress).toHaveText(`0 réponses sur ${theme.questions.length}`);
+    await expect(progress).toHaveText(`0 réponse sur ${theme.questions.length}`);
     await opened;
 
     const mayorScreen = new QuestionScreen(mayorPage);
@@ -24,7 +24,7 @@ test.describe('live updates between the phones of one town', () => {
     await mayorScreen.choose(q.options[2]);
     // The mayor's phone sends a moment after the tap (1.5 s, to group taps); the deputy's shows it
     // well before its fallback poll (10 s) could.
-    await expect(progress).toHaveText(`1 réponses sur ${theme.questions.length}`, { timeout: 6_000 });
+    await expect(progress).toHaveText(`1 réponse sur ${theme.questions.length}`, { timeout: 6_000 });
     await mayor.close();
     await deputy.close();
   });
