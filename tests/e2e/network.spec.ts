@@ -120,6 +120,12 @@ test('six towns release, a seventh compares itself with them, online then offlin
   const expected = scores[0].axes.map((_axis: { id: string }, a: number) => median(scores.map((s) => s.axes[a].score)));
   expect(await compare.radarMedians()).toEqual(expected);
   await expect(page.getByTestId('axis-table').getByRole('columnheader', { name: 'Médiane du groupe' })).toBeVisible();
+  // On a 360 px phone the comparison stays short (a picker and closed details): it does not
+  // double the results page's length.
+  const sectionHeight = (await compare.section.boundingBox())!.height;
+  const pageHeight = await page.evaluate(() => document.documentElement.scrollHeight);
+  console.log(`results page at 360 px: ${pageHeight} px, of which the comparison ${Math.round(sectionHeight)} px`);
+  expect(sectionHeight, `comparison ${sectionHeight} px of a ${pageHeight} px page`).toBeLessThan((pageHeight - sectionHeight) / 2);
 
   // Levels: the towns counted, this town's level marked; per question, the share « en place »
   // (stage 3 or more) rounded to 5 %: 4 of 5 → 80 %, 4 of 6 → 65 %.
@@ -150,6 +156,7 @@ test('six towns release, a seventh compares itself with them, online then offlin
   // results (axis titles, not ids), the anonymous ones are not, and the open data holds the
   // stratum's medians — the ones on the seventh town's radar — and nothing for a group below 5.
   await operator.section('Tableau de bord').click();
+  await expect(operator.departementMap).toBeVisible();
   const named = operator.dashboard.getByRole('table', { name: 'Résultats des communes qui ont choisi d’être nommées à l’association' });
   await expect(named.getByRole('rowheader')).toHaveText([/^Arbent /]);
   await expect(named.getByRole('row').nth(1)).toContainText('Démocratie et services publics');
