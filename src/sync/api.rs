@@ -97,14 +97,7 @@ async fn send(
         .map_err(|_| ApiError::Unreachable)?;
     let response: web_sys::Response = response.dyn_into().map_err(|_| ApiError::Unreachable)?;
     note_server_time(&response);
-    let text = match response.text() {
-        Ok(promise) => JsFuture::from(promise)
-            .await
-            .ok()
-            .and_then(|t| t.as_string())
-            .unwrap_or_default(),
-        Err(_) => String::new(),
-    };
+    let text = body_text(&response).await;
     let status = response.status();
     if (200..300).contains(&status) {
         return Ok((status, text));
@@ -284,14 +277,7 @@ pub async fn events(token: &str) -> Result<LiveStream, ApiError> {
     note_server_time(&response);
     let status = response.status();
     if status != 200 {
-        let text = match response.text() {
-            Ok(promise) => JsFuture::from(promise)
-                .await
-                .ok()
-                .and_then(|t| t.as_string())
-                .unwrap_or_default(),
-            Err(_) => String::new(),
-        };
+        let text = body_text(&response).await;
         if status >= 500 {
             return Err(ApiError::Unreachable);
         }
@@ -615,4 +601,16 @@ pub async fn operator_atlas_refuse(
         reason: reason.to_string(),
     };
     call("POST", &path, Some(token), json(&body)).await
+}
+
+/// The response's body as text; empty when it cannot be read (the status still says what happened).
+async fn body_text(response: &web_sys::Response) -> String {
+    match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    }
 }
