@@ -10,7 +10,7 @@ export AROBASE_TEST_POSTGRES_URL ?= postgres://arobase_test:arobase_test@127.0.0
 SERVER := target/release/arobase-server
 
 .PHONY: run setup setup-test build app server test lint test-native test-wasm test-e2e \
-	postgres communes bench bench-size bench-tap bench-sync bench-network bench-compare bench-live clean
+	postgres communes bench bench-size bench-tap bench-sync bench-network bench-compare bench-live bench-first-question clean
 
 ## run: install what is missing, build everything, serve the app at http://127.0.0.1:8080
 run: build
@@ -70,6 +70,11 @@ bench-size: app
 ## bench-tap: tap → persisted in the browser, p50/p95 (goal p95 ≤ 16 ms)
 bench-tap: build
 	@node scripts/bench-tap.mjs
+
+## bench-first-question: bytes and time until question 1 is tappable (cold, CPU x4, slow 4G) from
+## « / » and from a question link, and Lighthouse mobile on « / », an invitation and a question (3 runs)
+bench-first-question: build
+	@node scripts/bench-first-question.mjs
 
 ## bench-compare: the phone's cost of the results page with the comparison with comparable towns (CPU x4)
 bench-compare: build

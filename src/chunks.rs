@@ -145,14 +145,17 @@ where
                 Suspend::new(SendWrapper::new(async move {
                     match load().await {
                         Ok(page) => page,
-                        Err(ChunkUnavailable) => view! {
+                        Err(ChunkUnavailable) => {
+                            crate::components::page_heading::remove_static_shell();
+                            view! {
                             <div class="alert alert-warning" role="alert" data-testid="page-unavailable">
                                 <p>{move || i18n.t().page_unavailable}</p>
                                 <button type="button" class="button" on:click=move |_| attempt.update(|n| *n += 1)>
                                     {move || i18n.t().page_retry}
                                 </button>
                             </div>
-                        }.into_any(),
+                        }.into_any()
+                        }
                     }
                 }))
             }}

@@ -15,6 +15,7 @@ pub fn PageHeading(#[prop(into)] title: Signal<String>) -> impl IntoView {
     });
     Effect::new(move |_| {
         if let Some(element) = heading.get() {
+            remove_static_shell();
             // A page from a chunk is built before it is attached: focus once it is in the document.
             request_animation_frame(move || {
                 let _ = element.focus();
@@ -22,4 +23,12 @@ pub fn PageHeading(#[prop(into)] title: Signal<String>) -> impl IntoView {
         }
     });
     view! { <h1 node_ref=heading tabindex="-1">{title}</h1> }
+}
+
+/// Removes index.html's static shell (see its comment): the app's own page now stands where the
+/// shell's copy of it stood. Called once a page heading is in place, or when a page cannot load.
+pub fn remove_static_shell() {
+    if let Some(shell) = document().get_element_by_id("app-shell") {
+        shell.remove();
+    }
 }

@@ -2,6 +2,7 @@
 //! `{placeholders}` that [`fill`] replaces.
 
 use diagnostic::association::{AuditAction, TownStatus};
+use diagnostic::pages;
 
 use crate::i18n::Lang;
 
@@ -94,7 +95,7 @@ pub struct ConsoleTexts {
 }
 
 pub static FR: ConsoleTexts = ConsoleTexts {
-    title: "Console de l'association",
+    title: pages::CONSOLE.title.fr,
     intro: "Vérifiez les espaces des communes, décidez des demandes d'accès, aidez une commune qui a perdu ses téléphones. Chacune de vos actions est inscrite au journal.",
     not_enrolled: "Ce navigateur n'est pas inscrit comme opérateur de l'association. Ouvrez le lien d'inscription qui vous a été remis (commande « arobase-server operator add »).",
     lost: "Votre accès d'opérateur n'est plus reconnu par le serveur : il a été retiré, ou n'existe pas. Ce navigateur l'a oublié.",
@@ -172,7 +173,7 @@ pub static FR: ConsoleTexts = ConsoleTexts {
     done_replace: "{name} a reçu un nouvel espace pour {commune}.",
     done_refuse: "Demande de {name} refusée.",
     done_remove: "« {name} » est retiré de l'espace de {commune}.",
-    enrol_title: "Inscription d'un opérateur",
+    enrol_title: pages::OPERATOR_ENROL.title.fr,
     enrol_intro: "Ce lien inscrit ce navigateur comme opérateur de l'association, une seule fois. Donnez-lui un nom qui permettra de le reconnaître dans le journal.",
     enrol_name: "Nom de ce navigateur (par exemple « Ordinateur du siège »)",
     enrol_button: "Inscrire ce navigateur",
@@ -182,7 +183,7 @@ pub static FR: ConsoleTexts = ConsoleTexts {
 };
 
 pub static EN: ConsoleTexts = ConsoleTexts {
-    title: "The association's console",
+    title: pages::CONSOLE.title.en,
     intro: "Verify the towns' spaces, decide on access requests, help a town that lost its phones. Each of your actions is written to the log.",
     not_enrolled: "This browser is not enrolled as an operator of the association. Open the enrolment link you were given (command « arobase-server operator add »).",
     lost: "The server no longer recognises your operator access: it was removed, or does not exist. This browser has forgotten it.",
@@ -260,7 +261,7 @@ pub static EN: ConsoleTexts = ConsoleTexts {
     done_replace: "{name} got a new space for {commune}.",
     done_refuse: "{name}'s request refused.",
     done_remove: "« {name} » removed from the space of {commune}.",
-    enrol_title: "Enrolling an operator",
+    enrol_title: pages::OPERATOR_ENROL.title.en,
     enrol_intro: "This link enrols this browser as an operator of the association, once. Give it a name that tells it apart in the log.",
     enrol_name: "Name of this browser (for instance « Head office computer »)",
     enrol_button: "Enrol this browser",

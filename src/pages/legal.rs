@@ -4,6 +4,7 @@
 //! worker for offline reading). A field the host did not set says so: « non renseigné ».
 
 use diagnostic::association::HostInfo;
+use diagnostic::pages;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
@@ -60,7 +61,7 @@ pub static FR: LegalTexts = LegalTexts {
     host_address: "Adresse",
     host_contact: "Contact",
     director: "Directeur ou directrice de la publication",
-    privacy_title: "Confidentialité",
+    privacy_title: pages::PRIVACY.title.fr,
     privacy_intro: "Arobase fonctionne d'abord sur votre téléphone : vos réponses y restent et ne partent sur le serveur que si vous créez ou rejoignez l'espace de votre commune.",
     privacy_controller: "Le responsable du traitement des données gardées sur le serveur est son hébergeur :",
     privacy_kept_heading: "Ce qui est conservé sur le serveur",
@@ -90,10 +91,10 @@ pub static FR: LegalTexts = LegalTexts {
     ],
     privacy_rights_how: "Pour toute autre demande, écrivez à l'hébergeur :",
     privacy_cnil: "Vous pouvez aussi adresser une réclamation à la CNIL (www.cnil.fr).",
-    legal_title: "Mentions légales",
+    legal_title: pages::LEGAL_NOTICE.title.fr,
     legal_publisher_heading: "Éditeur et hébergeur du service",
     legal_software: "Arobase est un logiciel libre d'autodiagnostic numérique pour les petites villes.",
-    a11y_title: "Accessibilité",
+    a11y_title: pages::ACCESSIBILITY.title.fr,
     a11y_commitment: "L'hébergeur s'engage à rendre Arobase accessible, conformément à l'article 47 de la loi n° 2005-102 du 11 février 2005.",
     a11y_status_heading: "État de conformité",
     a11y_status: "Arobase est partiellement conforme avec le référentiel général d'amélioration de l'accessibilité (RGAA), version 4.1.",
@@ -116,7 +117,7 @@ pub static EN: LegalTexts = LegalTexts {
     host_address: "Address",
     host_contact: "Contact",
     director: "Publication director",
-    privacy_title: "Privacy",
+    privacy_title: pages::PRIVACY.title.en,
     privacy_intro: "Arobase works on your phone first: your answers stay there and reach the server only if you create or join your town's space.",
     privacy_controller: "The controller of the data kept on the server is its host:",
     privacy_kept_heading: "What the server keeps",
@@ -146,10 +147,10 @@ pub static EN: LegalTexts = LegalTexts {
     ],
     privacy_rights_how: "For any other request, write to the host:",
     privacy_cnil: "You may also lodge a complaint with the CNIL (www.cnil.fr).",
-    legal_title: "Legal notice",
+    legal_title: pages::LEGAL_NOTICE.title.en,
     legal_publisher_heading: "Publisher and host of the service",
     legal_software: "Arobase is free software for the digital self-assessment of small towns.",
-    a11y_title: "Accessibility",
+    a11y_title: pages::ACCESSIBILITY.title.en,
     a11y_commitment: "The host commits to making Arobase accessible, in accordance with article 47 of French law no. 2005-102 of 11 February 2005.",
     a11y_status_heading: "Compliance status",
     a11y_status: "Arobase is partially compliant with the French accessibility framework (RGAA), version 4.1.",

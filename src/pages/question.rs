@@ -63,7 +63,7 @@ fn QuestionScreen(place: Place<'static>) -> impl IntoView {
             </A>
             " · "
             <span data-testid="question-position">
-                {move || format!("{} {position} {} {total}", i18n.t().question_label, i18n.t().of)}
+                {move || diagnostic::pages::question_position(i18n.lang(), position, total)}
             </span>
         </p>
         <progress class="theme-progress-bar" max=total value=position aria-label=move || i18n.t().progress_label></progress>

@@ -134,6 +134,9 @@ test('six towns release, a seventh compares itself with them, online then offlin
   const counts = await compare.levels.getByRole('listitem').allTextContents();
   expect(counts.reduce((sum, line) => sum + Number(/(\d+) communes?/.exec(line)?.[1] ?? 0), 0)).toBe(counted);
   await expect(compare.levels.getByRole('listitem').filter({ hasText: 'votre commune' })).toHaveCount(1);
+  // The bars are drawn (the CSP refuses inline style attributes; the widths are set through the CSSOM).
+  const widths = await compare.levels.locator('.level-bar-fill').evaluateAll((bars) => bars.map((b) => b.getBoundingClientRect().width));
+  expect(Math.max(...widths), `level bar widths ${widths}`).toBeGreaterThan(10);
   await expect(compare.share(pct)).toHaveCount(picked.length);
   // Next to the answer on the question page too.
   const question = new QuestionScreen(page);

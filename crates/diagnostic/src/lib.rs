@@ -27,6 +27,7 @@ mod baseline;
 mod migrate;
 mod model;
 pub mod network;
+pub mod pages;
 mod prioritise;
 mod score;
 pub mod sync;

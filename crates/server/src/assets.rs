@@ -13,11 +13,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, StatusCode};
 use sha2::{Digest, Sha256};
 
 use crate::encoding::{AcceptEncoding, Encoding};
 use crate::security::inline_script_hashes;
+use crate::shells::{Shells, SLOT};
 
 /// Hashed names change whenever their content does, so browsers may keep them forever.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -58,22 +59,25 @@ impl AppFiles {
 pub struct Assets {
     files: HashMap<String, Arc<Asset>>,
     index: Arc<Asset>,
+    /// Each route's `index.html` with its heading (none for a build without the shell slot).
+    shells: Option<Shells>,
     script_hashes: Vec<String>,
 }
 
 impl Assets {
     /// The file a request path names, percent-decoded; `None` when it names no file.
     pub fn file(&self, request_path: &str) -> Option<&Arc<Asset>> {
-        if request_path == "/" {
-            return Some(&self.index);
-        }
         let decoded = percent_decode(request_path)?;
         self.files.get(&decoded)
     }
 
-    /// `index.html`, which also answers every app route (the app routes client-side).
-    pub fn index(&self) -> &Arc<Asset> {
-        &self.index
+    /// What answers a path that names no file: the app, which routes client-side, in the shell
+    /// of the page at that path (404 when the app has no such page).
+    pub fn page(&self, request_path: &str) -> (StatusCode, &Arc<Asset>) {
+        match (&self.shells, percent_decode(request_path)) {
+            (Some(shells), Some(path)) => shells.for_path(&path, diagnostic::questionnaire()),
+            _ => (StatusCode::OK, &self.index),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -111,6 +115,43 @@ impl Asset {
     /// The uncompressed representation.
     pub fn identity(&self) -> &Variant {
         &self.variants[0]
+    }
+
+    /// A page made by the server (a route's shell): an HTML file like `index.html`.
+    pub fn html(html: String) -> Result<Asset, AssetsError> {
+        Asset::from_bytes("index.html", html.into_bytes()).map_err(|source| AssetsError::Compress {
+            path: PathBuf::from("index.html (a page's shell)"),
+            source,
+        })
+    }
+
+    /// A file named `name` with content `identity`, in every representation worth keeping.
+    fn from_bytes(name: &str, identity: Vec<u8>) -> io::Result<Asset> {
+        let (content_type, compressible) = content_type(name);
+        let cache_control = if is_hashed_name(name) {
+            IMMUTABLE
+        } else {
+            NO_CACHE
+        };
+        let mut compressed = Vec::new();
+        if compressible && !identity.is_empty() {
+            let br = brotli_compress(&identity)?;
+            if br.len() < identity.len() {
+                compressed.push(Variant::new(Encoding::Brotli, br));
+            }
+            let gz = gzip_compress(&identity)?;
+            if gz.len() < identity.len() {
+                compressed.push(Variant::new(Encoding::Gzip, gz));
+            }
+        }
+        let mut variants = vec![Variant::new(Encoding::Identity, identity)];
+        variants.extend(compressed);
+        Ok(Asset {
+            content_type: HeaderValue::from_static(content_type),
+            cache_control: HeaderValue::from_static(cache_control),
+            negotiable: compressible,
+            variants,
+        })
     }
 
     /// The representation in `encoding`, if one was kept.
@@ -213,6 +254,13 @@ pub fn load_blocking(dist: &Path) -> Result<AppFiles, AssetsError> {
     let index = Arc::clone(&files["/index.html"]);
     let html = String::from_utf8_lossy(&index.identity().body);
     let script_hashes = inline_script_hashes(&html);
+    let shells = Shells::build(&html, diagnostic::questionnaire())?;
+    if shells.is_none() {
+        tracing::warn!(
+            slot = SLOT,
+            "index.html has no slot for the pages' shells: deep links get it as it is"
+        );
+    }
 
     tracing::info!(
         dir = %dist.display(),
@@ -220,12 +268,14 @@ pub fn load_blocking(dist: &Path) -> Result<AppFiles, AssetsError> {
         identity_bytes,
         smallest_bytes,
         inline_scripts = script_hashes.len(),
+        page_shells = shells.as_ref().map_or(0, Shells::len),
         elapsed_ms = started.elapsed().as_millis() as u64,
         "app files loaded and compressed"
     );
     Ok(AppFiles::Built(Assets {
         files,
         index,
+        shells,
         script_hashes,
     }))
 }
@@ -310,35 +360,9 @@ fn prepare(url: &str, path: &Path) -> Result<Asset, AssetsError> {
         source,
     })?;
     let name = url.rsplit('/').next().unwrap_or(url);
-    let (content_type, compressible) = content_type(name);
-    let cache_control = if is_hashed_name(name) {
-        IMMUTABLE
-    } else {
-        NO_CACHE
-    };
-
-    let compress_error = |source| AssetsError::Compress {
+    Asset::from_bytes(name, identity).map_err(|source| AssetsError::Compress {
         path: path.to_path_buf(),
         source,
-    };
-    let mut compressed = Vec::new();
-    if compressible && !identity.is_empty() {
-        let br = brotli_compress(&identity).map_err(compress_error)?;
-        if br.len() < identity.len() {
-            compressed.push(Variant::new(Encoding::Brotli, br));
-        }
-        let gz = gzip_compress(&identity).map_err(compress_error)?;
-        if gz.len() < identity.len() {
-            compressed.push(Variant::new(Encoding::Gzip, gz));
-        }
-    }
-    let mut variants = vec![Variant::new(Encoding::Identity, identity)];
-    variants.extend(compressed);
-    Ok(Asset {
-        content_type: HeaderValue::from_static(content_type),
-        cache_control: HeaderValue::from_static(cache_control),
-        negotiable: compressible,
-        variants,
     })
 }
 

@@ -29,6 +29,7 @@ pub mod operators;
 pub mod retention;
 pub mod router;
 pub mod security;
+pub mod shells;
 pub mod storage;
 pub mod telemetry;
 

@@ -175,16 +175,20 @@ async fn etag_revalidation_gives_304_per_representation() {
     assert_ne!(header(&other, "etag"), Some(etag.as_str()));
 }
 
+/// Each page's shell has its own ETag: a deep link revalidates with 304, and the ETag of another
+/// page's shell does not match (it would show the wrong heading).
 #[tokio::test]
-async fn index_revalidates_with_304() {
+async fn pages_revalidate_with_304() {
     let server = TestServer::start().await;
-    let first = server.get("/", &[]).await;
+    let first = server.get(DEEP_LINK, &[]).await;
     let etag = header(&first, "etag").unwrap().to_string();
-    let deep = server
+    let again = server
         .get(DEEP_LINK, &[("if-none-match", etag.as_str())])
         .await;
-    assert_eq!(deep.status(), StatusCode::NOT_MODIFIED);
-    assert_eq!(header(&deep, "cache-control"), Some("no-cache"));
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(header(&again, "cache-control"), Some("no-cache"));
+    let home = server.get("/", &[("if-none-match", etag.as_str())]).await;
+    assert_eq!(home.status(), StatusCode::OK);
 }
 
 #[rstest]
@@ -223,25 +227,64 @@ async fn head_has_the_get_headers_and_no_body(#[case] path: &str, #[case] accept
     assert!(head.bytes().await.unwrap().is_empty());
 }
 
+/// Every other path gets `index.html` with the heading of the page the app shows there (see
+/// `crates/server/src/shells.rs`), and a 404 with « Page introuvable » when the app has no page.
 #[rstest]
-#[case::deep_link(DEEP_LINK)]
-#[case::section("/questionnaire/securite")]
-#[case::trailing_slash("/resultats/")]
-#[case::query("/?source=pwa")]
-#[case::api_lookalike("/apiculture")]
-#[case::missing_file("/missing.js")]
-#[case::unicode("/commune/%C3%89vreux")]
+#[case::deep_link(
+    DEEP_LINK,
+    200,
+    "La double authentification (code reçu sur téléphone, application, clé) est-elle activée \
+     sur la messagerie et les accès sensibles (banque, Chorus Pro, logiciels financiers, site)\u{202f}?"
+)]
+#[case::theme("/questionnaire/securite", 200, "Sécurité numérique")]
+#[case::trailing_slash("/resultats/", 200, "Résultats")]
+#[case::query("/?source=pwa", 200, "Où en est le numérique dans votre commune ?")]
+#[case::invitation("/rejoindre", 200, "Rejoindre l&#39;espace de la commune")]
+#[case::unknown_question("/questionnaire/securite/nope", 404, "Page introuvable")]
+#[case::api_lookalike("/apiculture", 404, "Page introuvable")]
+#[case::missing_file("/missing.js", 404, "Page introuvable")]
+#[case::unicode("/commune/%C3%89vreux", 404, "Page introuvable")]
 #[tokio::test]
-async fn spa_fallback_serves_index(#[case] path: &str) {
+async fn app_paths_get_their_page_in_the_shell(
+    #[case] path: &str,
+    #[case] status: u16,
+    #[case] heading: &str,
+) {
     let server = TestServer::start().await;
     let response = server.get(path, &[]).await;
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.status().as_u16(), status, "{path}");
     assert_eq!(
         header(&response, "content-type"),
         Some("text/html; charset=utf-8")
     );
     assert_eq!(header(&response, "cache-control"), Some("no-cache"));
-    assert_eq!(response.text().await.unwrap(), index_html());
+    let body = response.text().await.unwrap();
+    let index = index_html();
+    // The build's page, with only the title and the shell's slot filled in.
+    let head_end = index.find("<title>").unwrap();
+    assert_eq!(body[..head_end], index[..head_end], "{path}");
+    assert!(
+        body.ends_with(&index[index.find("</main>").unwrap()..]),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("<h1 tabindex=\"-1\">{heading}</h1>")),
+        "{path}: {body}"
+    );
+    assert!(
+        body.contains(&format!("<title>{heading} — Arobase</title>")),
+        "{body}"
+    );
+}
+
+/// A 404 page keeps its status even when the browser holds its ETag.
+#[tokio::test]
+async fn a_missing_page_is_never_not_modified() {
+    let server = TestServer::start().await;
+    let first = server.get("/nope", &[]).await;
+    let etag = header(&first, "etag").unwrap().to_string();
+    let again = server.get("/nope", &[("if-none-match", &etag)]).await;
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
 }
 
 /// Sent raw: HTTP clients resolve dot segments (even encoded ones) before sending.
@@ -264,10 +307,9 @@ async fn traversal_never_leaves_dist(#[case] path: &str) {
     let body = String::from_utf8_lossy(&response.body);
     assert!(!body.contains("TOP SECRET"), "{path} leaked a file");
     assert!(!body.contains("root:"), "{path} leaked /etc/passwd");
-    if response.status == 200 {
-        assert_eq!(body, index_html());
-    } else {
-        assert_eq!(response.status, 400, "{path}: {}", response.head);
+    match response.status {
+        404 => assert!(body.contains("Page introuvable"), "{path}: {body}"),
+        status => assert_eq!(status, 400, "{path}: {}", response.head),
     }
 }
 

@@ -185,7 +185,8 @@ fn GroupDetails(comparison: Comparison) -> impl IntoView {
         .iter()
         .map(|level| {
             let mine = level.at == comparison.town_level;
-            let width = format!("width: {}%", u64::from(level.towns) * 100 / u64::from(most));
+            // Set through the CSSOM (`style:`), which the CSP allows; a `style` attribute it blocks.
+            let width = format!("{}%", u64::from(level.towns) * 100 / u64::from(most));
             let count = match level.towns {
                 1 => i18n.n().towns_one.to_string(),
                 n => i18n.n().towns.replace("{n}", &thousands(n.into(), i18n.lang())),
@@ -193,7 +194,7 @@ fn GroupDetails(comparison: Comparison) -> impl IntoView {
             view! {
                 <li class="level-bar" class:mine=mine>
                     <span class="level-bar-at">{format!("{} @", level.at)}</span>
-                    <span class="level-bar-track" aria-hidden="true"><span class="level-bar-fill" style=width></span></span>
+                    <span class="level-bar-track" aria-hidden="true"><span class="level-bar-fill" style:width=width></span></span>
                     <span class="level-bar-count">
                         {count}
                         {mine.then(|| view! { <strong>{format!(" — {}", i18n.n().your_level)}</strong> })}

@@ -1,5 +1,6 @@
 //! The app itself: files of the build from memory, and `index.html` for every other path so that
-//! deep links (`/questionnaire/securite/secu-mfa`) load the app, which then routes client-side.
+//! deep links (`/questionnaire/securite/secu-mfa`) load the app, which then routes client-side —
+//! in the shell of that page (`crate::shells`), so its heading paints before the app runs.
 
 use axum::body::Body;
 use axum::extract::State;
@@ -44,22 +45,23 @@ pub async fn serve(
         AppFiles::Built(assets) => assets,
         AppFiles::NotBuilt { .. } => return not_built(),
     };
-    let asset = assets
-        .file(uri.path())
-        .unwrap_or_else(|| assets.index())
-        .as_ref();
+    let (status, asset) = match assets.file(uri.path()) {
+        Some(file) => (StatusCode::OK, file),
+        None => assets.page(uri.path()),
+    };
     let accept = AcceptEncoding::from_headers(headers.get_all(ACCEPT_ENCODING));
     let variant = asset.select(&accept);
 
     // HEAD needs no special case: axum sends the headers of the GET answer without its body.
-    let not_modified = etag_matches(&headers, &variant.etag);
+    // A 404 page is never "not modified": its status must reach the browser.
+    let not_modified = status == StatusCode::OK && etag_matches(&headers, &variant.etag);
     let mut response = if not_modified {
         Response::builder()
             .status(StatusCode::NOT_MODIFIED)
             .body(Body::empty())
     } else {
         Response::builder()
-            .status(StatusCode::OK)
+            .status(status)
             .header(CONTENT_TYPE, asset.content_type.clone())
             .header(CONTENT_LENGTH, variant.body.len())
             .body(Body::from(variant.body.clone()))

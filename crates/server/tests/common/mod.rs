@@ -37,7 +37,8 @@ pub fn index_html() -> String {
          <link rel=\"preload\" href=\"{WASM}\" crossorigin=\"anonymous\" as=\"fetch\" \
          type=\"application/wasm\">\n\
          <script type=\"module\">{INLINE_SCRIPT}</script>\n\
-         </head>\n<body></body>\n</html>\n"
+         </head>\n<body><div id=\"app-shell\"><main class=\"page\" id=\"shell-page\"></main></div>\
+         </body>\n</html>\n"
     )
 }
 
