@@ -49,6 +49,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Answer, Answers, Questionnaire};
 
+pub mod server;
+
 /// Version of this protocol, reported by the server so that a client can tell it is too old.
 pub const PROTOCOL_VERSION: u32 = 1;
 

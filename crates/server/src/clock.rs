@@ -22,10 +22,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use diagnostic::sync::{observe, tick, Hlc};
-
-/// The device name of the server's clock readings.
-pub const SERVER_DEVICE: &str = "server";
+use diagnostic::sync::server::TownClock;
+use diagnostic::sync::Hlc;
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
@@ -37,32 +35,31 @@ pub fn now_ms() -> u64 {
 
 #[derive(Debug, Default)]
 pub struct ServerClock {
-    towns: Mutex<HashMap<i64, Hlc>>,
+    towns: Mutex<HashMap<i64, TownClock>>,
 }
 
 impl ServerClock {
-    fn with_town<T>(&self, town_id: i64, change: impl FnOnce(&mut Hlc) -> T) -> T {
+    fn with_town<T>(&self, town_id: i64, change: impl FnOnce(&mut TownClock) -> T) -> T {
         let mut towns = self
             .towns
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let hlc = towns
-            .entry(town_id)
-            .or_insert_with(|| Hlc::zero(SERVER_DEVICE));
-        change(hlc)
+        change(towns.entry(town_id).or_default())
     }
 
     /// A new reading of the town's clock, after every one given to it before.
     pub fn read(&self, town_id: i64) -> Hlc {
-        self.with_town(town_id, |hlc| {
-            *hlc = tick(hlc, now_ms());
-            hlc.clone()
-        })
+        self.with_town(town_id, |clock| clock.read(now_ms()))
+    }
+
+    /// A copy of the town's clock, for the push rules' clamp.
+    pub fn town(&self, town_id: i64) -> TownClock {
+        self.with_town(town_id, |clock| clock.clone())
     }
 
     /// Folds a clock the server stored for the town into that town's clock only.
     pub fn observe(&self, town_id: i64, remote: &Hlc) {
-        self.with_town(town_id, |hlc| *hlc = observe(hlc, remote, now_ms()));
+        self.with_town(town_id, |clock| clock.observe(remote, now_ms()));
     }
 }
 

@@ -789,9 +789,13 @@ async fn clocks_far_ahead_are_clamped(backend: Backend) {
     );
     let stored = server.pull_all(&mayor, 10).await;
     assert_eq!(stored[0].clock.wall_ms, wall);
-    // A retry of the original (unclamped) operation is still the same operation.
+    // A retry of the original (unclamped) operation is still the same operation, and its
+    // acknowledgement gives the clock stored the first time, not a clamp made now: the phone's
+    // copy must stay the server's (crates/diagnostic/tests/simulation.rs checks it too).
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let (status, again) = server.push(&mayor, &[op]).await;
     assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["clamped"][0]["clock"], clamped["clock"], "{again}");
 }
 
 async fn concurrent_answers_are_shown_then_resolved(backend: Backend) {
