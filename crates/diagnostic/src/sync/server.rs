@@ -263,8 +263,8 @@ pub struct Sorted<'a> {
 /// What the log holds under an id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stored {
-    /// An operation of this town.
-    Here(NewOp),
+    /// An operation of this town (boxed: the other variant is empty).
+    Here(Box<NewOp>),
     /// An operation of another town: ids are global, so never a retry.
     Elsewhere,
 }
@@ -297,7 +297,7 @@ pub fn sort_batch(
 
 /// Sequence numbers of the operations appended to a town's log whose last number was
 /// `last_seq`: the next ones, in the order sent, so a town's log is read back in commit order.
-pub fn numbered<'a, T>(last_seq: u64, fresh: &'a [T]) -> impl Iterator<Item = (u64, &'a T)> {
+pub fn numbered<T>(last_seq: u64, fresh: &[T]) -> impl Iterator<Item = (u64, &T)> {
     (last_seq + 1..).zip(fresh)
 }
 
@@ -473,7 +473,8 @@ mod tests {
         assert_eq!(first[0].op.clock.wall_ms, NOW + MAX_CLOCK_AHEAD_MS);
         // A minute later the same operation again (its acknowledgement was lost).
         let retry = prepare(vec![sent], NOW + 60_000, &TownClock::default());
-        let sorted = sort_batch(&retry, |_| Some(Stored::Here(first[0].clone()))).unwrap();
+        let sorted =
+            sort_batch(&retry, |_| Some(Stored::Here(Box::new(first[0].clone())))).unwrap();
         assert!(sorted.fresh.is_empty());
         let ack = acknowledgement(&retry, &sorted.retried, Hlc::zero(SERVER_DEVICE));
         assert_eq!(ack.clamped.len(), 1);
@@ -499,7 +500,7 @@ mod tests {
         let stored = prepare(vec![op(NOW)], NOW, &TownClock::default());
         let other = prepare(vec![op(NOW + 1)], NOW, &TownClock::default());
         assert_eq!(
-            sort_batch(&other, |_| Some(Stored::Here(stored[0].clone()))),
+            sort_batch(&other, |_| Some(Stored::Here(Box::new(stored[0].clone())))),
             Err(PushError::IdConflict {
                 id: stored[0].op.id.clone()
             })

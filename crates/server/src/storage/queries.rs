@@ -244,7 +244,7 @@ fn stored_op(row: &DbRow, town_id: i64) -> Result<Stored, StorageError> {
     }
     let (_, op) = op_from(row)?;
     let sent_wall_ms = unsigned(get(row, "sent_wall_ms")?, "sent_wall_ms")?;
-    Ok(Stored::Here(NewOp { op, sent_wall_ms }))
+    Ok(Stored::Here(Box::new(NewOp { op, sent_wall_ms })))
 }
 
 /// The columns [`stored_op`] reads.
