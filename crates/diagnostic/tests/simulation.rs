@@ -198,6 +198,24 @@ enum Body {
     Page(PullPage),
 }
 
+/// A phone's write: its campaign document, its cursor, or a request leaving.
+#[derive(Debug)]
+enum Write {
+    Replica,
+    Cursor(u64),
+    Send(Body),
+}
+
+impl Write {
+    fn describe(&self) -> String {
+        match self {
+            Write::Replica => "stores its replica".into(),
+            Write::Cursor(cursor) => format!("stores cursor {cursor}"),
+            Write::Send(_) => "sends the push".into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Message {
     phone: usize,
@@ -429,7 +447,6 @@ impl Town {
 
     /// The phone's next request of an exchange: a push while operations wait, then pulls.
     fn next_request(&mut self, phone: usize) -> Result<(), String> {
-        let midway = self.phones[phone].dies_midway;
         let Some(running) = &mut self.phones[phone].running else {
             return Ok(());
         };
@@ -440,25 +457,36 @@ impl Town {
             return Ok(());
         }
         let ids: Vec<String> = batch.iter().map(|op| short(&op.id).to_string()).collect();
-        if self.planted == Planted::SendBeforeStore {
-            self.send(phone, Body::Push(batch));
-            if midway {
-                self.log(|| format!("  phone {phone} sends {ids:?}, dies before storing"));
-                self.coverage.midway_crashes += 1;
-                return self.crash(phone);
-            }
-            self.store(phone);
-        } else {
-            self.store(phone);
-            if midway {
-                self.log(|| format!("  phone {phone} stores push {ids:?}, dies before sending"));
-                self.coverage.midway_crashes += 1;
-                return self.crash(phone);
-            }
-            self.send(phone, Body::Push(batch));
-        }
         self.log(|| format!("  phone {phone} pushes {ids:?}"));
+        let (store, send) = (Write::Replica, Write::Send(Body::Push(batch)));
+        if self.planted == Planted::SendBeforeStore {
+            self.write_both(phone, send, store);
+        } else {
+            self.write_both(phone, store, send);
+        }
         Ok(())
+    }
+
+    fn write(&mut self, phone: usize, write: Write) {
+        match write {
+            Write::Replica => self.store(phone),
+            Write::Cursor(cursor) => self.phones[phone].disk.cursor = cursor,
+            Write::Send(body) => self.send(phone, body),
+        }
+    }
+
+    /// Two writes in order; a phone meant to die midway dies between them. Whether it died.
+    fn write_both(&mut self, phone: usize, first: Write, second: Write) -> bool {
+        let (done, skipped) = (first.describe(), second.describe());
+        self.write(phone, first);
+        if self.phones[phone].dies_midway {
+            self.log(|| format!("  phone {phone} {done}, dies before it {skipped}"));
+            self.coverage.midway_crashes += 1;
+            self.crash(phone);
+            return true;
+        }
+        self.write(phone, second);
+        false
     }
 
     /// The phone writes its campaign document.
@@ -469,11 +497,10 @@ impl Town {
         }
     }
 
-    fn crash(&mut self, phone: usize) -> Result<(), String> {
+    fn crash(&mut self, phone: usize) {
         let p = &mut self.phones[phone];
         p.running = None;
         p.dies_midway = false;
-        Ok(())
     }
 
     fn record(
@@ -577,7 +604,6 @@ impl Town {
     fn take_reply(&mut self, message: Message) -> Result<(), String> {
         let phone = message.phone;
         let now = self.phone_now(phone);
-        let midway = self.phones[phone].dies_midway;
         let planted = self.planted;
         let p = &mut self.phones[phone];
         let Some(running) = &mut p.running else {
@@ -610,30 +636,14 @@ impl Town {
                 running.replica.receive(page.ops, now);
                 running.replica.observe(&page.clock, now);
                 running.cursor = next;
-                if planted == Planted::CursorBeforePage {
-                    p.disk.cursor = next;
-                    if midway {
-                        self.log(|| {
-                            format!(
-                                "  phone {phone} stores cursor {next}, dies before page {ids:?}"
-                            )
-                        });
-                        self.coverage.midway_crashes += 1;
-                        return self.crash(phone);
-                    }
-                    store_replica(&mut p.disk, running);
+                let (page, cursor) = (Write::Replica, Write::Cursor(next));
+                let died = if planted == Planted::CursorBeforePage {
+                    self.write_both(phone, cursor, page)
                 } else {
-                    store_replica(&mut p.disk, running);
-                    if midway {
-                        self.log(|| {
-                            format!(
-                                "  phone {phone} stores page {ids:?}, dies before cursor {next}"
-                            )
-                        });
-                        self.coverage.midway_crashes += 1;
-                        return self.crash(phone);
-                    }
-                    p.disk.cursor = next;
+                    self.write_both(phone, page, cursor)
+                };
+                if died {
+                    return Ok(());
                 }
                 self.log(|| format!("  phone {phone} takes page {ids:?} next {next} more {more}"));
                 if more {
@@ -706,7 +716,7 @@ impl Town {
                     running.waiting = None;
                 }
             }
-            Step::Crash { phone } => return self.crash(phone),
+            Step::Crash { phone } => self.crash(phone),
             Step::CrashMidway { phone } => self.phones[phone].dies_midway = true,
             Step::Restart { phone } => self.restart(phone),
             Step::Wait { ms } => self.now += ms,
@@ -907,10 +917,14 @@ fn report(seed: u64, planted: Planted) -> Option<String> {
     run(&schedule, planted, false).err()?;
     let minimal = shrink(&schedule, planted);
     let (failure, trace) = run(&minimal, planted, true).expect_err("the shrunk schedule fails");
+    let replay = match planted {
+        Planted::None => format!("SIM_SEED={seed} make sim"),
+        _ => format!("cargo test -p diagnostic --test simulation (planted {planted:?})"),
+    };
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "seed {seed} fails ({planted:?} planted): {failure}\nreplay: SIM_SEED={seed} make sim\n\
+        "seed {seed} fails: {failure}\nreplay: {replay}\n\
          minimal trace ({} of {} steps; phone clocks off by {:?} ms):",
         minimal.steps.len(),
         schedule.steps.len(),
@@ -928,14 +942,6 @@ fn env_u64(name: &str) -> Option<u64> {
             .parse()
             .unwrap_or_else(|_| panic!("{name} must be a number, not `{value}`"))
     })
-}
-
-/// The first seed of `seeds` on which a schedule fails with `planted`, with its report.
-fn first_failure(seeds: impl IntoIterator<Item = u64>, planted: Planted) -> Option<String> {
-    seeds
-        .into_iter()
-        .find(|&seed| run(&Schedule::generate(seed), planted, false).is_err())
-        .and_then(|seed| report(seed, planted))
 }
 
 #[test]
@@ -965,11 +971,18 @@ fn simulated_towns_converge() {
     );
 }
 
+/// A planted bug is caught: some seed fails with it, and the same seed passes without it.
 fn assert_caught(planted: Planted) {
-    let report = first_failure(0..20_000, planted)
+    let seed = (0..20_000)
+        .find(|&seed| run(&Schedule::generate(seed), planted, false).is_err())
         .unwrap_or_else(|| panic!("no schedule caught {planted:?} in 20,000"));
+    assert!(
+        run(&Schedule::generate(seed), Planted::None, false).is_ok(),
+        "seed {seed} fails without {planted:?} too"
+    );
+    let report = report(seed, planted).expect("the seed fails again");
     println!("{report}");
-    assert!(report.contains("replay: SIM_SEED="), "{report}");
+    assert!(report.contains(&format!("seed {seed} fails: ")), "{report}");
 }
 
 #[test]
