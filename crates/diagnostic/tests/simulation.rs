@@ -99,6 +99,8 @@ enum Step {
     GiveUp {
         phone: usize,
     },
+    /// The server restarts (at least a second): its log stays, its memory goes.
+    ServerRestart,
     /// The phone dies: what it did not store is lost.
     Crash {
         phone: usize,
@@ -157,7 +159,8 @@ impl Schedule {
                     80..=82 => Step::Crash { phone },
                     83..=85 => Step::CrashMidway { phone },
                     86..=90 => Step::Restart { phone },
-                    91..=97 => Step::Wait {
+                    97 => Step::ServerRestart,
+                    91..=96 => Step::Wait {
                         ms: 1 + rng.below(120_000) as u64,
                     },
                     _ => Step::SetClock {
@@ -720,6 +723,11 @@ impl Town {
             Step::CrashMidway { phone } => self.phones[phone].dies_midway = true,
             Step::Restart { phone } => self.restart(phone),
             Step::Wait { ms } => self.now += ms,
+            Step::ServerRestart => {
+                self.now += 1_000;
+                let latest = self.server.log.iter().map(|new| &new.op.clock).max();
+                self.server.clock = TownClock::resumed(latest, self.now);
+            }
             Step::SetClock { phone, skew_ms } => self.phones[phone].skew_ms = skew_ms,
         }
         Ok(())

@@ -9,12 +9,13 @@
 //! clock only.
 //!
 //! Each server instance keeps them in memory, created on a town's first use: HLC readings only
-//! need to be monotonic per node and town. Nothing is stored: after a restart a town's clock
-//! starts again from the wall time, and that is enough, because phones also observe the clock of
-//! every operation they pull (the log keeps them), which is what orders their next answers after
-//! the town's; the server's reading adds only « at least the server's time ». The device id
-//! `server` ties are harmless (the server authors no operation). The map holds one small entry
-//! per town that synced since the start (at most the number of communes).
+//! need to be monotonic per node and town. Nothing is stored: on its first use after a start, a
+//! town's clock resumes after the greatest clock of its log (`resume`, read from storage). Phones
+//! also observe the clock of every operation they pull, but a phone answering between its push
+//! and its pull knows the town only through the push's reading, and a clamped operation may be up
+//! to five minutes ahead of the wall time (the simulation found the later answer losing there).
+//! The device id `server` ties are harmless (the server authors no operation). The map holds one
+//! small entry per town that synced since the start (at most the number of communes).
 //!
 //! [`MAX_CLOCK_AHEAD_MS`]: diagnostic::sync::MAX_CLOCK_AHEAD_MS
 
@@ -50,6 +51,33 @@ impl ServerClock {
     /// A new reading of the town's clock, after every one given to it before.
     pub fn read(&self, town_id: i64) -> Hlc {
         self.with_town(town_id, |clock| clock.read(now_ms()))
+    }
+
+    /// Whether the town's clock was resumed since the start (see [`Self::resume`]).
+    pub fn knows(&self, town_id: i64) -> bool {
+        self.towns
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .contains_key(&town_id)
+    }
+
+    /// Starts the town's clock after the greatest clock stored in its log
+    /// ([`TownClock::resumed`]); a clock already running only observes it.
+    pub fn resume(&self, town_id: i64, latest: Option<&Hlc>) {
+        let mut towns = self
+            .towns
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match towns.get_mut(&town_id) {
+            Some(clock) => {
+                if let Some(latest) = latest {
+                    clock.observe(latest, now_ms());
+                }
+            }
+            None => {
+                towns.insert(town_id, TownClock::resumed(latest, now_ms()));
+            }
+        }
     }
 
     /// A copy of the town's clock, for the push rules' clamp.

@@ -48,6 +48,19 @@ impl Default for TownClock {
 }
 
 impl TownClock {
+    /// The clock of a town whose log's greatest stored clock is `latest`, when a server starts
+    /// (it keeps town clocks in memory only). Without it, a town's first readings after a
+    /// restart could be earlier than operations stored before it (a clamped clock is up to
+    /// [`MAX_CLOCK_AHEAD_MS`] ahead), and a phone answering after such a reading, without having
+    /// pulled them yet, would lose to an earlier answer (found by the simulation).
+    pub fn resumed(latest: Option<&Hlc>, now_ms: u64) -> TownClock {
+        let mut clock = TownClock::default();
+        if let Some(latest) = latest {
+            clock.observe(latest, now_ms);
+        }
+        clock
+    }
+
     /// A new reading at server time `now_ms`, after every one given before.
     pub fn read(&mut self, now_ms: u64) -> Hlc {
         self.0 = tick(&self.0, now_ms);

@@ -37,6 +37,7 @@ pub async fn push(
     let ops = check_batch(&request.ops, &auth.device_id, diagnostic::questionnaire())
         .map_err(push_refused)?;
     super::network::check_network_ops(&state.storage, auth.town_id, auth.admin, &ops).await?;
+    super::resume_town_clock(&state, auth.town_id).await?;
     let now = now_ms();
     let batch = prepare(ops, now, &state.clock.town(auth.town_id));
     for new in batch.iter().filter(|new| new.clamped()) {
@@ -98,6 +99,7 @@ pub async fn pull(
         ApiError::sync(status, refusal.code(), refusal.to_string())
     };
     let request = PullRequest::new(params.after, params.limit).map_err(refused)?;
+    super::resume_town_clock(&state, auth.town_id).await?;
     let page = state
         .storage
         .pull(

@@ -144,6 +144,13 @@ pub trait Storage: Send + Sync {
         limit: i64,
     ) -> impl Future<Output = Result<PulledOps, StorageError>> + Send;
 
+    /// The greatest clock stored in the town's log, which a restarted server's town clock
+    /// resumes from ([`diagnostic::sync::server::TownClock::resumed`]).
+    fn latest_clock(
+        &self,
+        town_id: i64,
+    ) -> impl Future<Output = Result<Option<Hlc>, StorageError>> + Send;
+
     // --------------------------------------------------------------------------------------
     // Operators (every act written to the audit log in its own transaction)
 
@@ -914,6 +921,10 @@ impl Storage for Database {
 
     async fn pull(&self, town_id: i64, after: i64, limit: i64) -> Result<PulledOps, StorageError> {
         delegate!(self, pull(town_id, after, limit))
+    }
+
+    async fn latest_clock(&self, town_id: i64) -> Result<Option<Hlc>, StorageError> {
+        delegate!(self, latest_clock(town_id))
     }
 
     async fn add_operator(

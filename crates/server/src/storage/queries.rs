@@ -1238,6 +1238,27 @@ impl Storage for Backend {
         })
     }
 
+    async fn latest_clock(&self, town_id: i64) -> Result<Option<Hlc>, StorageError> {
+        sqlx::query(
+            "SELECT wall_ms, counter, device_id FROM ops WHERE town_id = $1 \
+             ORDER BY wall_ms DESC, counter DESC, device_id DESC LIMIT 1",
+        )
+        .bind(town_id)
+        .fetch_optional(self.reader())
+        .await
+        .map_err(failed("reading the town's latest clock"))?
+        .map(|row| {
+            let counter: i64 = get(&row, "counter")?;
+            Ok(Hlc {
+                wall_ms: unsigned(get(&row, "wall_ms")?, "wall_ms")?,
+                counter: u32::try_from(counter)
+                    .map_err(|_| corrupt(format!("counter {counter}")))?,
+                device: get(&row, "device_id")?,
+            })
+        })
+        .transpose()
+    }
+
     async fn pull(&self, town_id: i64, after: i64, limit: i64) -> Result<PulledOps, StorageError> {
         let last_seq: i64 = sqlx::query_scalar("SELECT last_seq FROM towns WHERE id = $1")
             .bind(town_id)
