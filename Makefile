@@ -10,7 +10,7 @@ export AROBASE_TEST_POSTGRES_URL ?= postgres://arobase_test:arobase_test@127.0.0
 SERVER := target/release/arobase-server
 
 .PHONY: run setup setup-test build app server test lint test-native test-wasm test-e2e \
-	postgres communes bench bench-size bench-tap bench-sync bench-network bench-compare bench-live bench-first-question clean
+	postgres sim communes bench bench-size bench-tap bench-sync bench-network bench-compare bench-live bench-first-question clean
 
 ## run: install what is missing, build everything, serve the app at http://127.0.0.1:8080
 run: build
@@ -50,6 +50,12 @@ test-wasm:
 test-e2e: build
 	cargo build --release -p diagnostic --example score
 	npx playwright test
+
+## sim: the town simulation with many more schedules than `make test` runs (SIM_SCHEDULES,
+## default 200,000); SIM_SEED=<n> replays one seed and prints its minimal trace
+sim:
+	SIM_SCHEDULES=$${SIM_SCHEDULES:-200000} cargo test -p diagnostic --test simulation -- \
+		--nocapture simulated_towns_converge
 
 ## postgres: start the local PostgreSQL server and make the test role and database (idempotent)
 postgres:

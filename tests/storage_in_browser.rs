@@ -89,7 +89,9 @@ fn answers_round_trip_through_local_storage() {
         Some("Demander à la DGS ; voir le budget 2027")
     );
     assert!(answer(&ids[2]).is_none(), "a cleared answer stays cleared");
-    let outbox = reloaded.campaign.with_untracked(|c| c.outbox.clone());
+    let outbox = reloaded
+        .campaign
+        .with_untracked(|c| c.replica.outbox.clone());
     assert_eq!(
         outbox.len(),
         3,

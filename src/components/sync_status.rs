@@ -64,7 +64,7 @@ pub fn SyncPanel() -> impl IntoView {
                     })
             }}
             {move || {
-                let set_aside = store.campaign.with(|c| c.set_aside.clone());
+                let set_aside = store.campaign.with(|c| c.replica.set_aside.clone());
                 (!set_aside.is_empty()).then(|| view! {
                     <div class="alert alert-warning" data-testid="set-aside">
                         <p>{i18n.t().sync_set_aside}</p>

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::csv;
 use crate::i18n::texts;
-use crate::stores::schema::{CampaignDoc, PlanItem};
+use crate::stores::schema::{CampaignDoc, PlanItem, PlanStatusLabel};
 
 /// Everything an export says about one campaign.
 pub struct ExportInput<'a> {

@@ -13,9 +13,8 @@ use leptos::task::spawn_local;
 use super::browser::{self, StorageStatus, WriteError};
 use super::schema::{
     backup_key, campaign_key, campaign_of_key, parse_campaign, parse_operator, parse_settings,
-    CampaignDoc, Damage, NewOps, Operation as CampaignOp, OperatorSettings, PendingAccess,
-    PlanItem, PlanStatus, Settings, Snapshot, StoredAnswer, SyncSettings, OPERATOR_KEY,
-    SETTINGS_KEY,
+    CampaignDoc, Damage, Operation as CampaignOp, OperatorSettings, PendingAccess, PlanItem,
+    PlanStatus, Settings, Snapshot, StoredAnswer, SyncSettings, OPERATOR_KEY, SETTINGS_KEY,
 };
 
 /// How many priorities a town picks (SELFIE: two or three).
@@ -120,7 +119,7 @@ impl LocalStore {
         let campaign = match browser::read_raw(&key) {
             None => fresh(),
             Some(raw) => {
-                let loaded = parse_campaign(&raw, current, new_ops(now));
+                let loaded = parse_campaign(&raw, current);
                 let rewrite = loaded.upgraded || loaded.damage.is_some();
                 let mut safe_to_rewrite = true;
                 if let Some(damage) = loaded.damage {
@@ -385,7 +384,7 @@ impl LocalStore {
         let key = campaign_key(id);
         let now = browser::now_ms();
         let mut doc = match browser::read_raw(&key) {
-            Some(raw) => match parse_campaign(&raw, outline(), new_ops(now)).doc {
+            Some(raw) => match parse_campaign(&raw, outline()).doc {
                 Some(doc) => doc,
                 // Unreadable: leave it for the next start, which backs it up and says so.
                 None => return false,
@@ -396,25 +395,22 @@ impl LocalStore {
         self.write(&key, &doc).is_ok()
     }
 
-    /// The operations of campaign `id` waiting to be sent.
-    pub fn pending_in(&self, id: &str) -> Vec<CampaignOp> {
-        if self.campaign.with_untracked(|c| c.id == id) {
-            return self.campaign.with_untracked(CampaignDoc::pending);
-        }
-        browser::read_raw(&campaign_key(id))
-            .and_then(|raw| parse_campaign(&raw, outline(), new_ops(browser::now_ms())).doc)
-            .map(|doc| doc.pending())
-            .unwrap_or_default()
+    /// The next batch of campaign `id` to push (at most `max`), marked sent and stored before
+    /// it leaves ([`diagnostic::sync::Replica::send`]); `None` when it could not be stored.
+    pub fn send_in(&self, id: &str, max: usize) -> Option<Vec<CampaignOp>> {
+        let mut batch = Vec::new();
+        let stored = self.with_campaign(id, |doc| batch = doc.replica.send(max));
+        stored.then_some(batch)
     }
 
     /// Number of this campaign's changes not yet on the server (reactive).
     pub fn pending_count(&self) -> usize {
-        self.campaign.with(|c| c.outbox.len())
+        self.campaign.with(|c| c.replica.outbox.len())
     }
 
     /// [`Self::pending_count`] for a timer (not reactive).
     pub fn pending_count_untracked(&self) -> usize {
-        self.campaign.with_untracked(|c| c.outbox.len())
+        self.campaign.with_untracked(|c| c.replica.outbox.len())
     }
 
     /// Enrolment done: keep the token, take the server's device id for every operation not sent
@@ -422,7 +418,7 @@ impl LocalStore {
     pub fn enrol(&self, enrolment: diagnostic::sync::Enrolment) {
         let device = enrolment.device.id.clone();
         for id in self.campaign_ids() {
-            self.with_campaign(&id, |doc| doc.adopt_device(&device));
+            self.with_campaign(&id, |doc| doc.replica.adopt_device(&device));
         }
         let commune = enrolment.town.commune.name.clone();
         self.update_settings(move |s| {
@@ -517,7 +513,7 @@ impl LocalStore {
             .filter(|id| *id < current)
             .max()?;
         let raw = browser::read_raw(&campaign_key(&previous))?;
-        parse_campaign(&raw, outline(), new_ops(browser::now_ms())).doc
+        parse_campaign(&raw, outline()).doc
     }
 
     /// Starts next year's campaign from this one's answers: each copied answer is a new operation
@@ -533,7 +529,7 @@ impl LocalStore {
         let now = browser::now_ms();
         let device = self.settings.with_untracked(|s| s.device_id.clone());
         let mut doc = CampaignDoc::new(next_id.clone(), current.content_version.clone(), now);
-        doc.clock = current.clock.clone();
+        doc.replica.clock = current.replica.clock.clone();
         for (question, answer) in &current.answers {
             let (option, comment) = (Some(answer.option.clone()), answer.comment.clone());
             doc.record(
@@ -653,14 +649,6 @@ fn keep_damaged(
             protected.push(key.to_string());
             false
         }
-    }
-}
-
-/// What reading a document needs to record operations (upgrades and migrations do).
-fn new_ops(now_ms: f64) -> NewOps {
-    NewOps {
-        now_ms: now_ms as u64,
-        next_id: browser::new_op_id,
     }
 }
 

@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 
 use diagnostic::network;
-use diagnostic::sync::{self as protocol, Conflict, Hlc, PushAck};
+use diagnostic::sync::{self as protocol, Conflict, PushAck, Replica, UNNAMED_DEVICE};
 use diagnostic::{Answer, Answers, Lang, Questionnaire};
 
 /// Operations are the sync protocol's: one definition for the app and the server.
@@ -237,20 +237,24 @@ impl Settings {
     }
 }
 
-/// One answer as stored: the domain answer plus when it was last changed here.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredAnswer {
-    pub option: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    pub updated_ms: f64,
+/// The answers, the plan and the set-aside operations are the domain replica's: one definition
+/// for the app, the property tests and the simulation.
+pub use diagnostic::sync::{PlanItem, PlanStatus, SetAside, StoredAnswer};
+
+/// The label of a plan status on screen (the status itself is the domain's).
+pub trait PlanStatusLabel {
+    fn label(self, lang: Lang) -> &'static str;
 }
 
-/// An operation kept on the phone but not sent, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SetAside {
-    pub op: Operation,
-    pub reason: String,
+impl PlanStatusLabel for PlanStatus {
+    fn label(self, lang: Lang) -> &'static str {
+        let t = crate::i18n::texts(lang);
+        match self {
+            PlanStatus::Todo => t.plan_todo,
+            PlanStatus::Doing => t.plan_doing,
+            PlanStatus::Done => t.plan_done,
+        }
+    }
 }
 
 /// An answer that a questionnaire migration could not carry over, kept for the user to see.
@@ -262,7 +266,10 @@ pub struct RetiredAnswer {
     pub reason: String,
 }
 
-/// One campaign: a town's diagnostic for one year.
+/// One campaign: a town's diagnostic for one year. Its log, outbox, clock and set-aside
+/// operations are the domain's [`Replica`] (this module only decides how it is stored); `answers`
+/// and `plan` are what the replica derives, kept beside it so readers (export, older tools) need
+/// no merge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CampaignDoc {
     pub schema: u32,
@@ -270,28 +277,16 @@ pub struct CampaignDoc {
     /// The questionnaire version the answers belong to.
     pub content_version: String,
     pub created_ms: f64,
-    /// The current answers: the merge of `log` (last writer wins), rebuilt whenever the log
-    /// changes. Stored too, so that readers (export, older tools) need no merge.
+    /// The current answers: the replica's view of this campaign, rebuilt whenever it changes.
     #[serde(default)]
     pub answers: BTreeMap<String, StoredAnswer>,
-    /// Every operation of this campaign known here: this phone's, and the town's once synced.
-    #[serde(default)]
-    pub log: BTreeMap<String, Operation>,
-    /// Ids of this phone's operations the server has not acknowledged yet, oldest first. An
-    /// operation leaves it only once acknowledged (or pulled back from the server).
-    #[serde(default)]
-    pub outbox: Vec<String>,
-    /// This phone's hybrid logical clock.
-    #[serde(default = "local_clock")]
-    pub clock: Hlc,
-    /// This phone's operations the server would refuse (checked with the server's own rule before
-    /// sending), taken out of the outbox so the others still sync; kept, with the reason, to show.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub set_aside: Vec<SetAside>,
+    /// `log`, `outbox`, `sent`, `clock` and `set_aside`, at the top level as schema 2 has them.
+    #[serde(flatten)]
+    pub replica: Replica,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retired: Vec<RetiredAnswer>,
-    /// The two or three priorities the town chose, with their follow-up: the merge of the log's
-    /// plan entries (`plan:<question>` operations, synced like answers), rebuilt with `answers`.
+    /// The two or three priorities the town chose, with their follow-up: the replica's view of
+    /// the log's plan entries (`plan:<question>` operations, synced like answers).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plan: Vec<PlanItem>,
     /// The frozen copy made by « Valider le diagnostic »; edits after it are a new draft.
@@ -300,50 +295,6 @@ pub struct CampaignDoc {
     /// Whether the town agreed to share this campaign beyond itself (off unless switched on).
     #[serde(default)]
     pub share_beyond_town: bool,
-}
-
-/// Follow-up of a chosen priority.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PlanStatus {
-    #[default]
-    Todo,
-    Doing,
-    Done,
-}
-
-impl PlanStatus {
-    pub const ALL: [PlanStatus; 3] = [PlanStatus::Todo, PlanStatus::Doing, PlanStatus::Done];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            PlanStatus::Todo => "todo",
-            PlanStatus::Doing => "doing",
-            PlanStatus::Done => "done",
-        }
-    }
-
-    pub fn label(self, lang: Lang) -> &'static str {
-        let t = crate::i18n::texts(lang);
-        match self {
-            PlanStatus::Todo => t.plan_todo,
-            PlanStatus::Doing => t.plan_doing,
-            PlanStatus::Done => t.plan_done,
-        }
-    }
-}
-
-/// One chosen priority: the question whose recommendation the town will act on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlanItem {
-    pub question: String,
-    #[serde(default)]
-    pub status: PlanStatus,
-    /// Who carries it (free text: « l'adjointe au numérique »).
-    #[serde(default)]
-    pub owner: String,
-    #[serde(default)]
-    pub notes: String,
 }
 
 /// A validated diagnostic: the answers and scores as they were on that day.
@@ -363,10 +314,7 @@ impl CampaignDoc {
             content_version,
             created_ms,
             answers: BTreeMap::new(),
-            log: BTreeMap::new(),
-            outbox: Vec::new(),
-            clock: local_clock(),
-            set_aside: Vec::new(),
+            replica: Replica::new(UNNAMED_DEVICE),
             retired: Vec::new(),
             plan: Vec::new(),
             validated: None,
@@ -395,10 +343,8 @@ impl CampaignDoc {
             .collect()
     }
 
-    /// Records a change made on this phone and returns its operation. Its base is the
-    /// question's current heads, so answering while a conflict shows resolves it. Consecutive
-    /// changes to one question that were not sent yet fold into one operation (it takes over the
-    /// folded one's base): a comment typed letter by letter is one change to sync, not forty.
+    /// Records a change made on this phone by `device` ([`Replica::change`]: consecutive unsent
+    /// changes to one question fold) and returns its operation.
     pub fn record(
         &mut self,
         id: String,
@@ -408,17 +354,15 @@ impl CampaignDoc {
         option: Option<String>,
         comment: Option<String>,
     ) -> Operation {
-        let mut base = protocol::base_for(self.log.values(), &self.id, question);
-        let last_unsent = self.outbox.last().and_then(|last| self.log.get(last));
-        if last_unsent.is_some_and(|op| op.question == question) {
-            let folded = self.outbox.pop().and_then(|id| self.log.remove(&id));
-            base = folded.map(|op| op.base).unwrap_or_default();
-        }
-        self.record_with_base(id, device, now_ms, question, option, comment, base)
+        self.replica.set_device(device);
+        let op = self
+            .replica
+            .change(id, now_ms, &self.id, question, option, comment);
+        self.refresh();
+        op
     }
 
-    /// Resolves `conflict` with the given answer (one of its operations' to keep it, or a new
-    /// one): an operation whose base names every head, so it becomes the only one.
+    /// Settles `conflict` ([`Replica::resolve`]).
     pub fn resolve(
         &mut self,
         id: String,
@@ -428,161 +372,27 @@ impl CampaignDoc {
         option: Option<String>,
         comment: Option<String>,
     ) -> Operation {
-        self.record_with_base(
-            id,
-            device,
-            now_ms,
-            &conflict.question,
-            option,
-            comment,
-            conflict.base(),
-        )
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn record_with_base(
-        &mut self,
-        id: String,
-        device: &str,
-        now_ms: u64,
-        question: &str,
-        option: Option<String>,
-        comment: Option<String>,
-        base: Vec<String>,
-    ) -> Operation {
-        if self.clock.device != device {
-            self.clock.device = device.to_string();
-        }
-        self.clock = protocol::tick(&self.clock, now_ms);
-        let op = Operation {
-            id,
-            device: device.to_string(),
-            campaign: self.id.clone(),
-            question: question.to_string(),
-            option,
-            comment,
-            clock: self.clock.clone(),
-            base,
-        };
-        self.outbox.push(op.id.clone());
-        self.log.insert(op.id.clone(), op.clone());
-        self.rebuild_answers();
+        self.replica.set_device(device);
+        let op = self.replica.resolve(id, now_ms, conflict, option, comment);
+        self.refresh();
         op
     }
 
-    /// Takes in operations pulled from the server: the server's copy replaces any local one (it
-    /// may have clamped the clock), and one that was waiting in the outbox is delivered. An
-    /// operation recorded on a phone still on an older content version names that version's
-    /// question and option: it is moved through the migration map first, exactly as a stored
-    /// answer is (see [`migrate_content`]), so it lands on the current question.
+    /// Takes in operations pulled or announced from the server ([`Replica::receive`]).
     pub fn receive(&mut self, ops: impl IntoIterator<Item = Operation>, now_ms: u64) {
-        let current = diagnostic::outline();
-        for op in ops {
-            let op = op.upgraded(current);
-            self.clock = protocol::observe(&self.clock, &op.clock, now_ms);
-            self.outbox.retain(|id| *id != op.id);
-            self.log.insert(op.id.clone(), op);
-        }
-        self.rebuild_answers();
+        self.replica.receive(ops, now_ms);
+        self.refresh();
     }
 
-    /// The server stored these operations: they leave the outbox.
+    /// The server stored a pushed batch ([`Replica::acknowledge`]).
     pub fn acknowledge(&mut self, ack: &PushAck, now_ms: u64) {
-        self.outbox.retain(|id| !ack.acknowledged.contains(id));
-        for clamped in &ack.clamped {
-            if let Some(op) = self.log.get_mut(&clamped.id) {
-                op.clock = clamped.clock.clone();
-            }
-        }
-        self.clock = protocol::observe(&self.clock, &ack.clock, now_ms);
-        self.rebuild_answers();
-    }
-
-    /// Folds a clock the server sent (a pull page's) into this phone's, so that what is recorded
-    /// next orders after it even when this phone's own clock is late. `false` when it changed
-    /// nothing (no need to store the campaign again).
-    pub fn observe(&mut self, clock: &Hlc, now_ms: u64) -> bool {
-        if self.clock > *clock {
-            return false;
-        }
-        self.clock = protocol::observe(&self.clock, clock, now_ms);
-        true
-    }
-
-    /// The operations waiting to be sent, oldest first.
-    pub fn pending(&self) -> Vec<Operation> {
-        self.outbox
-            .iter()
-            .filter_map(|id| self.log.get(id).cloned())
-            .collect()
-    }
-
-    /// Takes out of the outbox every operation the server would refuse — the same check it runs —
-    /// so that one bad operation cannot block the others; they stay on the phone, with the reason.
-    /// Returns how many were set aside.
-    pub fn set_aside_invalid(&mut self, questionnaire: &Questionnaire) -> usize {
-        let refused: Vec<SetAside> = self
-            .pending()
-            .into_iter()
-            .filter_map(|op| {
-                let reason = op.validate(questionnaire).err()?.to_string();
-                Some(SetAside { op, reason })
-            })
-            .collect();
-        self.outbox
-            .retain(|id| !refused.iter().any(|r| r.op.id == *id));
-        let count = refused.len();
-        self.set_aside.extend(refused);
-        count
-    }
-
-    /// Answers stored without the operations that explain them (a damaged log, a document
-    /// written by another tool) become operations of this phone, so they are neither lost at the
-    /// next change nor left out of sync. Returns whether anything was recorded.
-    fn reconcile(&mut self, now_ms: u64, next_id: fn() -> String) -> bool {
-        let stored = std::mem::take(&mut self.answers);
-        self.rebuild_answers();
-        let stored = stored.into_iter().map(|(q, a)| (q, a.option, a.comment));
-        self.record_unexplained(stored, now_ms, next_id)
-    }
-
-    /// Records, as operations of this phone, each of `answers` that the current answers do not
-    /// already say. Returns whether anything was recorded.
-    fn record_unexplained(
-        &mut self,
-        answers: impl IntoIterator<Item = (String, String, Option<String>)>,
-        now_ms: u64,
-        next_id: fn() -> String,
-    ) -> bool {
-        let device = self.clock.device.clone();
-        let mut recorded = false;
-        for (question, option, comment) in answers {
-            let explained = self
-                .answers
-                .get(&question)
-                .is_some_and(|a| a.option == option && a.comment == comment);
-            if !explained {
-                self.record(next_id(), &device, now_ms, &question, Some(option), comment);
-                recorded = true;
-            }
-        }
-        recorded
-    }
-
-    /// Enrolment gave this phone its server device id: the operations not sent yet take it.
-    pub fn adopt_device(&mut self, device: &str) {
-        for id in &self.outbox {
-            if let Some(op) = self.log.get_mut(id) {
-                op.device = device.to_string();
-                op.clock.device = device.to_string();
-            }
-        }
-        self.clock.device = device.to_string();
+        self.replica.acknowledge(ack, now_ms);
+        self.refresh();
     }
 
     /// Concurrent answers that disagree, still unresolved (the shown winner first in each).
     pub fn conflicts(&self) -> Vec<Conflict> {
-        protocol::conflicts(self.log.values())
+        self.replica.conflicts()
     }
 
     /// Records the town's validation of this campaign with its current answers (the synced
@@ -595,30 +405,16 @@ impl CampaignDoc {
         now_ms: u64,
         questionnaire: &Questionnaire,
     ) -> Operation {
-        let answers = self.domain_answers();
-        let covered = answers
-            .keys()
-            .filter_map(|question| {
-                protocol::heads(self.log.values(), &self.id, question)
-                    .first()
-                    .map(|op| op.id.clone())
-            })
-            .collect();
-        let note = network::ValidationNote::new(questionnaire, &answers, covered);
-        self.record(
-            id,
-            device,
-            now_ms,
-            &network::validation_key(&self.id),
-            Some(network::VALIDATED.to_string()),
-            Some(note.to_json()),
-        )
+        self.replica.set_device(device);
+        let op = network::record_validation(&mut self.replica, id, now_ms, questionnaire, &self.id);
+        self.refresh();
+        op
     }
 
     /// The town's validation of this campaign as the log says it: who, when, and the questions
     /// answered differently since.
     pub fn town_validation(&self, questionnaire: &Questionnaire) -> network::ValidationStatus {
-        let log: Vec<Operation> = self.log.values().cloned().collect();
+        let log: Vec<Operation> = self.replica.ops.values().cloned().collect();
         network::validation_status(&log, questionnaire, &self.id)
     }
 
@@ -632,112 +428,47 @@ impl CampaignDoc {
         now_ms: u64,
         level: Option<network::ReleaseLevel>,
     ) -> Result<Operation, network::NetworkError> {
-        if level.is_some() && network::current_validation(self.log.values(), &self.id).is_none() {
-            return Err(network::NetworkError::NotValidated(self.id.clone()));
-        }
-        Ok(self.record(
-            id,
-            device,
-            now_ms,
-            &network::release_key(&self.id),
-            level.map(|l| l.as_str().to_string()),
-            None,
-        ))
-    }
-
-    /// The server refused a pushed batch because of its validations or releases (`not_admin`:
-    /// this device is no longer an administrator; `not_validated`: a release whose validation
-    /// was withdrawn meanwhile on another phone). Those operations leave the outbox for
-    /// `set_aside`, with the server's reason, so they cannot block the answers behind them.
-    /// Returns how many were set aside.
-    pub fn set_aside_network(&mut self, releases_only: bool, reason: &str) -> usize {
-        let refused: Vec<SetAside> = self
-            .pending()
-            .into_iter()
-            .filter(|op| {
-                if releases_only {
-                    op.question == network::release_key(&self.id) && op.option.is_some()
-                } else {
-                    network::is_network_key(&op.question)
-                }
-            })
-            .map(|op| SetAside {
-                op,
-                reason: reason.to_string(),
-            })
-            .collect();
-        self.outbox
-            .retain(|id| !refused.iter().any(|r| r.op.id == *id));
-        let count = refused.len();
-        self.set_aside.extend(refused);
-        count
+        self.replica.set_device(device);
+        let op = network::record_release(&mut self.replica, id, now_ms, &self.id, level)?;
+        self.refresh();
+        Ok(op)
     }
 
     /// The town's sharing state of this campaign as the log says it.
     pub fn town_release(&self) -> network::ReleaseState {
-        let log: Vec<Operation> = self.log.values().cloned().collect();
+        let log: Vec<Operation> = self.replica.ops.values().cloned().collect();
         network::release_state(&log, &self.id)
     }
 
-    /// Recomputes `answers` from `log`.
-    fn rebuild_answers(&mut self) {
-        let merged = protocol::merge(self.log.values())
-            .remove(&self.id)
-            .unwrap_or_default();
-        // Per key: the last change (for `updated_ms`) and the first (plan entries keep the order
-        // in which priorities were chosen).
-        let mut times: BTreeMap<&str, (u64, &Hlc)> = BTreeMap::new();
-        for op in self.log.values() {
-            let entry = times.entry(op.question.as_str()).or_insert((0, &op.clock));
-            entry.0 = entry.0.max(op.clock.wall_ms);
-            entry.1 = entry.1.min(&op.clock);
-        }
-        let mut plan: Vec<(&Hlc, PlanItem)> = Vec::new();
-        let mut answers = BTreeMap::new();
-        for (key, answer) in merged {
-            // Validations and releases are the town's acts on the campaign, not answers.
-            if network::is_network_key(&key) {
+    /// Recomputes `answers` and `plan` from the replica.
+    pub fn refresh(&mut self) {
+        let view = self.replica.view(&self.id);
+        self.answers = view.answers;
+        self.plan = view.plan;
+    }
+
+    /// Answers stored without the operations that explain them (a damaged log, a document
+    /// written by another tool) become operations of this phone ([`Replica::explain`], at the
+    /// time stored with each), so they are neither lost at the next change nor left out of sync.
+    /// Returns whether anything was recorded.
+    fn reconcile(&mut self) -> bool {
+        let stored = std::mem::take(&mut self.answers);
+        self.refresh();
+        let mut recorded = false;
+        for (question, answer) in stored {
+            let current = self.answers.get(&question);
+            if current.is_some_and(|a| a.option == answer.option && a.comment == answer.comment) {
                 continue;
             }
-            let (latest, first) = times.get(key.as_str()).copied().unwrap_or((0, &self.clock));
-            match protocol::plan_target(&key) {
-                Some(question) => {
-                    let note: protocol::PlanNote = answer
-                        .comment
-                        .as_deref()
-                        .and_then(|c| serde_json::from_str(c).ok())
-                        .unwrap_or_default();
-                    let status = PlanStatus::ALL
-                        .into_iter()
-                        .find(|s| s.code() == answer.option)
-                        .unwrap_or_default();
-                    let item = PlanItem {
-                        question: question.to_string(),
-                        status,
-                        owner: note.owner,
-                        notes: note.notes,
-                    };
-                    plan.push((first, item));
-                }
-                None => {
-                    let stored = StoredAnswer {
-                        option: answer.option,
-                        comment: answer.comment,
-                        updated_ms: latest as f64,
-                    };
-                    answers.insert(key, stored);
-                }
-            }
+            let at_ms = answer.updated_ms.max(self.created_ms) as u64;
+            let said = [(question, answer.option, answer.comment)];
+            recorded |= self.replica.explain(&self.id, said, at_ms);
         }
-        plan.sort_by(|a, b| a.0.cmp(b.0));
-        self.plan = plan.into_iter().map(|(_, item)| item).collect();
-        self.answers = answers;
+        if recorded {
+            self.refresh();
+        }
+        recorded
     }
-}
-
-/// The clock of a phone before enrolment gives it a device id.
-fn local_clock() -> Hlc {
-    Hlc::zero("local")
 }
 
 /// Why a stored document could not be read as it is.
@@ -760,15 +491,11 @@ pub struct LoadedCampaign {
     pub upgraded: bool,
 }
 
-/// Makes new operations while reading: the time, and a fresh operation id per call.
-pub struct NewOps {
-    pub now_ms: u64,
-    pub next_id: fn() -> String,
-}
-
 /// Reads a campaign document of any known schema, salvaging what it can and migrating its
-/// answers to `current`'s questionnaire version.
-pub fn parse_campaign(raw: &str, current: &Questionnaire, new_ops: NewOps) -> LoadedCampaign {
+/// answers to `current`'s questionnaire version. Reading mints no random operation: what an
+/// upgrade must record derives from the stored data ([`Replica::explain`]), so two reads of one
+/// document agree.
+pub fn parse_campaign(raw: &str, current: &Questionnaire) -> LoadedCampaign {
     let value: Value = match serde_json::from_str(raw) {
         Ok(value) => value,
         Err(e) => {
@@ -781,7 +508,7 @@ pub fn parse_campaign(raw: &str, current: &Questionnaire, new_ops: NewOps) -> Lo
     };
     let schema = value.get("schema").and_then(Value::as_u64).unwrap_or(0) as u32;
     let (doc, damage, mut upgraded) = match schema {
-        1 => (upgrade_v1(&value, new_ops.next_id), None, true),
+        1 => (upgrade_v1(&value), None, true),
         SCHEMA_VERSION => match serde_json::from_value::<CampaignDoc>(value.clone()) {
             Ok(doc) => (Some(doc), None, false),
             Err(e) => (
@@ -798,11 +525,11 @@ pub fn parse_campaign(raw: &str, current: &Questionnaire, new_ops: NewOps) -> Lo
         ),
     };
     let doc = doc.map(|mut doc| {
-        if doc.reconcile(new_ops.now_ms, new_ops.next_id) {
+        if doc.reconcile() {
             upgraded = true;
         }
         if doc.content_version != current.version {
-            migrate_content(&mut doc, current, new_ops.now_ms, new_ops.next_id);
+            migrate_content(&mut doc, current);
             upgraded = true;
         }
         doc
@@ -830,24 +557,16 @@ fn campaign_header(value: &Value) -> Option<CampaignDoc> {
 
 /// Schema 1 stored `answers` as `{question: option}`, with no comment, clock or log. Each answer
 /// becomes an operation of this phone, waiting in the outbox, so a later sync still sends it.
-fn upgrade_v1(value: &Value, next_id: fn() -> String) -> Option<CampaignDoc> {
+fn upgrade_v1(value: &Value) -> Option<CampaignDoc> {
     let mut doc = campaign_header(value)?;
     let time = (doc.created_ms as u64).max(1);
     if let Some(answers) = value.get("answers").and_then(Value::as_object) {
-        for (question, option) in answers {
-            let Some(option) = option.as_str() else {
-                continue;
-            };
-            doc.record(
-                next_id(),
-                "local",
-                time,
-                question,
-                Some(option.to_string()),
-                None,
-            );
-        }
+        let answers = answers.iter().filter_map(|(question, option)| {
+            Some((question.clone(), option.as_str()?.to_string(), None))
+        });
+        doc.replica.explain(&doc.id, answers, time);
     }
+    doc.refresh();
     Some(doc)
 }
 
@@ -856,21 +575,27 @@ fn salvage_v2(value: &Value) -> Option<CampaignDoc> {
     let mut doc = campaign_header(value)?;
     let field = |name: &str| value.get(name).cloned().unwrap_or(Value::Null);
     let items = |name: &str| field(name).as_array().cloned().unwrap_or_default();
+    let replica = &mut doc.replica;
     if let Some(log) = field("log").as_object() {
-        doc.log = log
+        replica.ops = log
             .iter()
             .filter_map(|(id, op)| Some((id.clone(), serde_json::from_value(op.clone()).ok()?)))
             .collect();
     }
-    doc.outbox = items("outbox")
-        .into_iter()
-        .filter_map(|id| id.as_str().map(str::to_string))
-        .filter(|id| doc.log.contains_key(id))
-        .collect();
+    let ids = |name: &str| -> Vec<String> {
+        items(name)
+            .into_iter()
+            .filter_map(|id| id.as_str().map(str::to_string))
+            .collect()
+    };
+    replica.outbox = ids("outbox");
+    replica.sent = ids("sent").into_iter().collect();
+    // Drops what names no operation of the log.
+    replica.retain(|_| true);
     if let Ok(clock) = serde_json::from_value(field("clock")) {
-        doc.clock = clock;
+        replica.clock = clock;
     }
-    doc.set_aside = items("set_aside")
+    replica.set_aside = items("set_aside")
         .into_iter()
         .filter_map(|r| serde_json::from_value(r).ok())
         .collect();
@@ -895,12 +620,7 @@ fn salvage_v2(value: &Value) -> Option<CampaignDoc> {
 /// Operations naming questions or options the current content lacks leave the log (the server
 /// accepts only current ids; it keeps the old ones it already has), and each answer that moved
 /// is recorded anew as an operation of this phone, so it syncs.
-fn migrate_content(
-    doc: &mut CampaignDoc,
-    current: &Questionnaire,
-    now_ms: u64,
-    next_id: fn() -> String,
-) {
+fn migrate_content(doc: &mut CampaignDoc, current: &Questionnaire) {
     let from = doc.content_version.clone();
     let retire = |question: String, answer: Answer, reason: &str| RetiredAnswer {
         question,
@@ -930,23 +650,25 @@ fn migrate_content(
             let old = doc.domain_answers();
             doc.retired
                 .extend(old.into_iter().map(|(q, a)| retire(q, a, &reason)));
-            doc.log.clear();
+            doc.replica.retain(|_| false);
             Answers::new()
         }
     };
-    doc.log
-        .retain(|_, op| match protocol::plan_target(&op.question) {
+    doc.replica
+        .retain(|op| match protocol::plan_target(&op.question) {
             Some(question) => current.question(question).is_some(),
             None => current
                 .question(&op.question)
                 .is_some_and(|q| op.option.as_ref().is_none_or(|o| q.option(o).is_some())),
         });
-    let log = &doc.log;
-    doc.outbox.retain(|id| log.contains_key(id));
-    doc.rebuild_answers();
+    doc.refresh();
     doc.content_version = current.version.clone();
     let moved = answers.into_iter().map(|(q, a)| (q, a.option, a.comment));
-    doc.record_unexplained(moved, now_ms, next_id);
+    // At the campaign's creation time: the clock still orders them after everything seen here.
+    let at_ms = (doc.created_ms as u64).max(1);
+    if doc.replica.explain(&doc.id, moved, at_ms) {
+        doc.refresh();
+    }
 }
 
 /// Reads the settings document; `None` with the damage when it cannot be used.

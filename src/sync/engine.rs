@@ -284,15 +284,14 @@ impl SyncEngine {
     async fn exchange(&self, token: &str) -> Result<(), ApiError> {
         for campaign in self.store.campaign_ids() {
             self.store.with_campaign(&campaign, |doc| {
-                doc.set_aside_invalid(diagnostic::outline());
+                doc.replica.set_aside_invalid(diagnostic::outline());
             });
             loop {
-                let batch: Vec<Operation> = self
-                    .store
-                    .pending_in(&campaign)
-                    .into_iter()
-                    .take(MAX_BATCH)
-                    .collect();
+                // Marked sent and stored before it leaves: never folded into a later change,
+                // whether or not its acknowledgement comes back.
+                let Some(batch) = self.store.send_in(&campaign, MAX_BATCH) else {
+                    return Err(ApiError::Unexpected(local_storage_problem()));
+                };
                 if batch.is_empty() {
                     break;
                 }
@@ -305,7 +304,7 @@ impl SyncEngine {
                         let releases_only = e.is(codes::NOT_VALIDATED);
                         let mut set_aside = 0;
                         self.store.with_campaign(&campaign, |doc| {
-                            set_aside = doc.set_aside_network(releases_only, &e.message());
+                            set_aside = doc.replica.set_aside_network(releases_only, &e.message());
                         });
                         if set_aside == 0 {
                             return Err(e);
@@ -336,7 +335,10 @@ impl SyncEngine {
                 by_campaign.entry(op.campaign.clone()).or_default().push(op);
             }
             let current = self.store.campaign.with_untracked(|c| c.id.clone());
-            let behind = self.store.campaign.with_untracked(|c| c.clock < page.clock);
+            let behind = self
+                .store
+                .campaign
+                .with_untracked(|c| c.replica.clock < page.clock);
             if behind && !by_campaign.contains_key(&current) {
                 by_campaign.insert(current, Vec::new());
             }
@@ -347,7 +349,7 @@ impl SyncEngine {
                 if !self.store.with_campaign(&campaign, |doc| {
                     let now = now_ms() as u64;
                     doc.receive(ops, now);
-                    doc.observe(&page.clock, now);
+                    doc.replica.observe(&page.clock, now);
                 }) {
                     return Err(ApiError::Unexpected(local_storage_problem()));
                 }

@@ -49,6 +49,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Answer, Answers, Questionnaire};
 
+pub mod server;
+
 /// Version of this protocol, reported by the server so that a client can tell it is too old.
 pub const PROTOCOL_VERSION: u32 = 1;
 
@@ -575,116 +577,10 @@ pub fn conflicts<'a>(ops: impl IntoIterator<Item = &'a Operation>) -> Vec<Confli
 }
 
 // ------------------------------------------------------------------------------------------------
-// A replica
+// A replica: see `replica.rs`.
 
-/// One device's copy of its town's log, with its clock: what the app keeps in storage. Also
-/// what the property tests simulate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Replica {
-    pub clock: Hlc,
-    /// Every operation known here, by id.
-    pub ops: BTreeMap<String, Operation>,
-}
-
-impl Replica {
-    pub fn new(device: impl Into<String>) -> Self {
-        Replica {
-            clock: Hlc::zero(device),
-            ops: BTreeMap::new(),
-        }
-    }
-
-    pub fn device(&self) -> &str {
-        &self.clock.device
-    }
-
-    /// Records an answer given on this device (`option: None` clears it) and returns the
-    /// operation to push. Its base is the question's current heads here, so giving an answer
-    /// while a conflict is shown resolves it.
-    pub fn record(
-        &mut self,
-        id: String,
-        now_ms: u64,
-        campaign: &str,
-        question: &str,
-        option: Option<String>,
-        comment: Option<String>,
-    ) -> Operation {
-        let base = base_for(self.ops.values(), campaign, question);
-        self.record_with_base(id, now_ms, campaign, question, option, comment, base)
-    }
-
-    /// Resolves `conflict` with the given answer: "keep" passes the answer of one of its
-    /// operations, "replace" a new one.
-    pub fn resolve(
-        &mut self,
-        id: String,
-        now_ms: u64,
-        conflict: &Conflict,
-        option: Option<String>,
-        comment: Option<String>,
-    ) -> Operation {
-        let base = conflict.base();
-        self.record_with_base(
-            id,
-            now_ms,
-            &conflict.campaign,
-            &conflict.question,
-            option,
-            comment,
-            base,
-        )
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn record_with_base(
-        &mut self,
-        id: String,
-        now_ms: u64,
-        campaign: &str,
-        question: &str,
-        option: Option<String>,
-        comment: Option<String>,
-        base: Vec<String>,
-    ) -> Operation {
-        self.clock = tick(&self.clock, now_ms);
-        let op = Operation {
-            id,
-            device: self.clock.device.clone(),
-            campaign: campaign.to_string(),
-            question: question.to_string(),
-            option,
-            comment,
-            clock: self.clock.clone(),
-            base,
-        };
-        self.ops.insert(op.id.clone(), op.clone());
-        op
-    }
-
-    /// Takes in operations from the server (a pull page): each replaces any local copy with the
-    /// same id (the server's copy is authoritative: it may have clamped the clock), and the clock
-    /// observes each of them.
-    pub fn receive(&mut self, ops: impl IntoIterator<Item = Operation>, now_ms: u64) {
-        for op in ops {
-            self.observe(&op.clock, now_ms);
-            self.ops.insert(op.id.clone(), op);
-        }
-    }
-
-    /// Folds a remote clock (the server's, from a push or pull reply) into this one.
-    pub fn observe(&mut self, remote: &Hlc, now_ms: u64) {
-        self.clock = observe(&self.clock, remote, now_ms);
-    }
-
-    pub fn answers(&self) -> BTreeMap<String, Answers> {
-        merge(self.ops.values())
-    }
-
-    pub fn conflicts(&self) -> Vec<Conflict> {
-        conflicts(self.ops.values())
-    }
-}
+mod replica;
+pub use replica::*;
 
 // ------------------------------------------------------------------------------------------------
 // Wire types of the HTTP API (see docs/sync.md)

@@ -2,12 +2,15 @@
 //! across several devices and a server — with lost acknowledgements (retried pushes, so
 //! duplicates), repeated and reversed pull pages, clocks far ahead that the server clamps —
 //! every replica ends with the same answers and conflicts as the server, every operation is kept
-//! everywhere, and every device's clock only moves forward.
+//! everywhere, no device is ever in conflict with itself, and every device's clock only moves
+//! forward. The devices run the replica the app ships ([`Replica`]): answers fold while unsent,
+//! pushes take [`Replica::send`]'s batch and feed [`Replica::acknowledge`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use diagnostic::sync::{
-    clamp, conflicts, merge, observe, op_id, tick, Hlc, Operation, Replica, MAX_COUNTER,
+    clamp, conflicts, merge, observe, op_id, tick, Clamped, Hlc, Operation, PushAck, Replica,
+    MAX_COUNTER,
 };
 use proptest::prelude::*;
 
@@ -74,7 +77,6 @@ fn action(devices: usize) -> impl Strategy<Value = Action> {
 
 struct Device {
     replica: Replica,
-    outbox: Vec<Operation>,
     cursor: usize,
     /// How far this phone's wall clock is from true time (some are hours ahead).
     skew_ms: i64,
@@ -124,7 +126,6 @@ impl World {
                 .enumerate()
                 .map(|(i, skew_ms)| Device {
                     replica: Replica::new(format!("device-{i}")),
-                    outbox: Vec::new(),
                     cursor: 0,
                     skew_ms,
                 })
@@ -169,9 +170,17 @@ impl World {
                 let comment = comment.then(|| format!("note {id}"));
                 let d = &mut self.devices[device];
                 let before = d.replica.clock.clone();
-                let op = d.replica.record(id, now, "2026", question, option, comment);
+                let unsent: Vec<String> = d.replica.outbox.clone();
+                d.replica.change(id, now, "2026", question, option, comment);
                 assert!(d.replica.clock > before, "tick moves the clock forward");
-                d.outbox.push(op);
+                // A change folded into an unsent one replaces it: that one never existed.
+                for folded in unsent.iter().filter(|id| !d.replica.ops.contains_key(*id)) {
+                    assert!(
+                        !d.replica.sent.contains(folded),
+                        "a sent operation never folds"
+                    );
+                    self.created.remove(folded);
+                }
             }
             Action::Resolve { device, pick, keep } => {
                 let open = self.devices[device].replica.conflicts();
@@ -188,7 +197,7 @@ impl World {
                     (None, Some("effacé après discussion".to_string()))
                 };
                 let d = &mut self.devices[device];
-                let op = d.replica.resolve(id, now, &conflict, option, comment);
+                d.replica.resolve(id, now, &conflict, option, comment);
                 assert!(
                     !d.replica
                         .conflicts()
@@ -196,7 +205,6 @@ impl World {
                         .any(|c| c.question == conflict.question),
                     "a resolution settles its conflict locally"
                 );
-                d.outbox.push(op);
             }
             Action::Push {
                 device,
@@ -217,18 +225,27 @@ impl World {
         let now = self.now;
         let local_now = self.local_now(device);
         let d = &mut self.devices[device];
-        let mut batch = d.outbox.clone();
+        let mut batch = d.replica.send(usize::MAX);
         if reverse {
             batch.reverse();
         }
-        let (acked, clamped) = self.server.push(&batch, now);
+        let (acknowledged, clamped) = self.server.push(&batch, now);
         if lose_ack {
             return; // The device never hears back: it will push the same operations again.
         }
-        d.outbox.retain(|op| !acked.contains(&op.id));
         let before = d.replica.clock.clone();
-        d.replica.receive(clamped, local_now);
-        d.replica.observe(&self.server.clock, local_now);
+        let ack = PushAck {
+            acknowledged,
+            clamped: clamped
+                .into_iter()
+                .map(|op| Clamped {
+                    id: op.id,
+                    clock: op.clock,
+                })
+                .collect(),
+            clock: self.server.clock.clone(),
+        };
+        d.replica.acknowledge(&ack, local_now);
         assert!(d.replica.clock > before, "observe moves the clock forward");
     }
 
@@ -253,7 +270,8 @@ impl World {
     fn settle(&mut self) {
         for device in 0..self.devices.len() {
             self.push(device, false, false);
-            assert!(self.devices[device].outbox.is_empty());
+            assert!(self.devices[device].replica.outbox.is_empty());
+            assert!(self.devices[device].replica.sent.is_empty());
         }
         for device in 0..self.devices.len() {
             while self.devices[device].cursor < self.server.log.len() {
@@ -292,6 +310,10 @@ proptest! {
         );
         let answers = merge(&world.server.log);
         let open = conflicts(&world.server.log);
+        for conflict in &open {
+            let devices: BTreeSet<&str> = conflict.ops.iter().map(|op| op.device.as_str()).collect();
+            prop_assert_eq!(devices.len(), conflict.ops.len(), "no device is in conflict with itself");
+        }
         for device in &world.devices {
             let kept: BTreeSet<String> = device.replica.ops.keys().cloned().collect();
             prop_assert_eq!(&kept, &world.created, "{} kept every operation", device.replica.device());

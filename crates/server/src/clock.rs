@@ -9,12 +9,13 @@
 //! clock only.
 //!
 //! Each server instance keeps them in memory, created on a town's first use: HLC readings only
-//! need to be monotonic per node and town. Nothing is stored: after a restart a town's clock
-//! starts again from the wall time, and that is enough, because phones also observe the clock of
-//! every operation they pull (the log keeps them), which is what orders their next answers after
-//! the town's; the server's reading adds only « at least the server's time ». The device id
-//! `server` ties are harmless (the server authors no operation). The map holds one small entry
-//! per town that synced since the start (at most the number of communes).
+//! need to be monotonic per node and town. Nothing is stored: on its first use after a start, a
+//! town's clock resumes after the greatest clock of its log (`resume`, read from storage). Phones
+//! also observe the clock of every operation they pull, but a phone answering between its push
+//! and its pull knows the town only through the push's reading, and a clamped operation may be up
+//! to five minutes ahead of the wall time (the simulation found the later answer losing there).
+//! The device id `server` ties are harmless (the server authors no operation). The map holds one
+//! small entry per town that synced since the start (at most the number of communes).
 //!
 //! [`MAX_CLOCK_AHEAD_MS`]: diagnostic::sync::MAX_CLOCK_AHEAD_MS
 
@@ -22,10 +23,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use diagnostic::sync::{observe, tick, Hlc};
-
-/// The device name of the server's clock readings.
-pub const SERVER_DEVICE: &str = "server";
+use diagnostic::sync::server::TownClock;
+use diagnostic::sync::Hlc;
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
@@ -37,32 +36,58 @@ pub fn now_ms() -> u64 {
 
 #[derive(Debug, Default)]
 pub struct ServerClock {
-    towns: Mutex<HashMap<i64, Hlc>>,
+    towns: Mutex<HashMap<i64, TownClock>>,
 }
 
 impl ServerClock {
-    fn with_town<T>(&self, town_id: i64, change: impl FnOnce(&mut Hlc) -> T) -> T {
+    fn with_town<T>(&self, town_id: i64, change: impl FnOnce(&mut TownClock) -> T) -> T {
         let mut towns = self
             .towns
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let hlc = towns
-            .entry(town_id)
-            .or_insert_with(|| Hlc::zero(SERVER_DEVICE));
-        change(hlc)
+        change(towns.entry(town_id).or_default())
     }
 
     /// A new reading of the town's clock, after every one given to it before.
     pub fn read(&self, town_id: i64) -> Hlc {
-        self.with_town(town_id, |hlc| {
-            *hlc = tick(hlc, now_ms());
-            hlc.clone()
-        })
+        self.with_town(town_id, |clock| clock.read(now_ms()))
+    }
+
+    /// Whether the town's clock was resumed since the start (see [`Self::resume`]).
+    pub fn knows(&self, town_id: i64) -> bool {
+        self.towns
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .contains_key(&town_id)
+    }
+
+    /// Starts the town's clock after the greatest clock stored in its log
+    /// ([`TownClock::resumed`]); a clock already running only observes it.
+    pub fn resume(&self, town_id: i64, latest: Option<&Hlc>) {
+        let mut towns = self
+            .towns
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match towns.get_mut(&town_id) {
+            Some(clock) => {
+                if let Some(latest) = latest {
+                    clock.observe(latest, now_ms());
+                }
+            }
+            None => {
+                towns.insert(town_id, TownClock::resumed(latest, now_ms()));
+            }
+        }
+    }
+
+    /// A copy of the town's clock, for the push rules' clamp.
+    pub fn town(&self, town_id: i64) -> TownClock {
+        self.with_town(town_id, |clock| clock.clone())
     }
 
     /// Folds a clock the server stored for the town into that town's clock only.
     pub fn observe(&self, town_id: i64, remote: &Hlc) {
-        self.with_town(town_id, |hlc| *hlc = observe(hlc, remote, now_ms()));
+        self.with_town(town_id, |clock| clock.observe(remote, now_ms()));
     }
 }
 

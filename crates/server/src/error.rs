@@ -20,7 +20,7 @@ use crate::storage::StorageError;
 const MAX_QUOTED_PATH: usize = 200;
 
 /// Longest excerpt of client input (a serde reason, an operation's fault) quoted in a message.
-pub const MAX_QUOTED_INPUT: usize = 200;
+pub use diagnostic::sync::server::MAX_QUOTED as MAX_QUOTED_INPUT;
 
 /// Longest message ever sent, whatever it quotes: an error must never echo a large request back.
 const MAX_MESSAGE_CHARS: usize = 600;
@@ -235,13 +235,8 @@ fn quote(path: &str) -> String {
     format!("`{}`", shorten(path, MAX_QUOTED_PATH))
 }
 
-/// `text` cut to `max` characters, `…` marking the cut.
-pub fn shorten(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
-}
+/// `text` cut to `max` characters, `…` marking the cut: the sync rules' own, one definition.
+pub use diagnostic::sync::server::shorten;
 
 /// Why the server could not start or stopped serving. Messages give the context; the cause is
 /// the `source`, so print the whole chain (as `main` does).

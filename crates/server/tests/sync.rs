@@ -26,6 +26,7 @@ on_both_backends!(
     push_rejects_bad_input,
     a_reused_operation_id_overwrites_nothing,
     clocks_far_ahead_are_clamped,
+    a_restarted_server_resumes_the_town_clock,
     concurrent_answers_are_shown_then_resolved,
     devices_are_listed_and_removed,
     missing_or_garbage_tokens_are_401,
@@ -789,9 +790,37 @@ async fn clocks_far_ahead_are_clamped(backend: Backend) {
     );
     let stored = server.pull_all(&mayor, 10).await;
     assert_eq!(stored[0].clock.wall_ms, wall);
-    // A retry of the original (unclamped) operation is still the same operation.
+    // A retry of the original (unclamped) operation is still the same operation, and its
+    // acknowledgement gives the clock stored the first time, not a clamp made now: the phone's
+    // copy must stay the server's (crates/diagnostic/tests/simulation.rs checks it too).
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let (status, again) = server.push(&mayor, &[op]).await;
     assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["clamped"][0]["clock"], clamped["clock"], "{again}");
+}
+
+/// A restarted server (or a second instance) keeps town clocks in memory only: its first reading
+/// of a town must still come after the log's clocks, a clamped one (5 min ahead) included, or a
+/// phone answering between its push and its pull would lose to an earlier answer.
+async fn a_restarted_server_resumes_the_town_clock(backend: Backend) {
+    let server = TestServer::start_backend(backend).await;
+    let mut mayor = server.create_town("35024", "Laurence").await;
+    let mut op = mayor.answer(0, Some(1), &[]);
+    op.clock.wall_ms = common::sync::now_ms() + 3_600_000;
+    let (status, ack) = server.push(&mayor, std::slice::from_ref(&op)).await;
+    assert_eq!(status, StatusCode::OK, "{ack}");
+    let stored: Hlc = serde_json::from_value(ack["clamped"][0]["clock"].clone()).unwrap();
+
+    let restarted = TestServer::start_on_database(backend, &server).await;
+    let (status, page) = restarted
+        .get_json("/api/sync/pull?after=1", Some(&mayor.token))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let clock: Hlc = serde_json::from_value(page["clock"].clone()).unwrap();
+    assert!(
+        clock > stored,
+        "{clock:?} after a restart, {stored:?} stored"
+    );
 }
 
 async fn concurrent_answers_are_shown_then_resolved(backend: Backend) {

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 
 use super::atlas::{provide_atlas, AtlasExamples, PublishExample};
 use crate::i18n::use_i18n;
-use crate::stores::schema::PlanStatus;
+use crate::stores::schema::{PlanStatus, PlanStatusLabel};
 use crate::stores::use_local_store;
 
 /// How many suggested actions are listed: enough to choose from, few enough to read.

@@ -10,13 +10,6 @@ fn next_id() -> String {
     format!("op-{:04}", N.fetch_add(1, Ordering::Relaxed))
 }
 
-fn new_ops() -> NewOps {
-    NewOps {
-        now_ms: 5_000,
-        next_id,
-    }
-}
-
 /// Questions on the default scale (custom scales have other option ids).
 fn some_question_ids(n: usize) -> Vec<String> {
     questionnaire()
@@ -52,7 +45,7 @@ fn a_campaign_round_trips_through_json() {
     answer(&mut doc, "a", 2, &ids[0], Some("stage-2"));
     answer(&mut doc, "a", 3, &ids[1], Some("dont-know"));
     let raw = serde_json::to_string(&doc).unwrap();
-    let loaded = parse_campaign(&raw, q, new_ops());
+    let loaded = parse_campaign(&raw, q);
     assert_eq!(loaded.doc.as_ref(), Some(&doc));
     assert_eq!(loaded.damage, None);
     assert!(!loaded.upgraded);
@@ -68,7 +61,7 @@ fn consecutive_changes_to_one_question_fold_into_one_operation() {
     let second = answer(&mut doc, "a", 2, &ids[0], Some("stage-3"));
     let third = answer(&mut doc, "a", 3, &ids[1], Some("stage-0"));
     let fourth = answer(&mut doc, "a", 4, &ids[0], None);
-    assert_eq!(doc.outbox, [second.id.clone(), third.id, fourth.id]);
+    assert_eq!(doc.replica.outbox, [second.id.clone(), third.id, fourth.id]);
     assert!(
         second.base.is_empty(),
         "the folded first answer's base (none) carries over"
@@ -80,7 +73,7 @@ fn consecutive_changes_to_one_question_fold_into_one_operation() {
     );
     assert!(!doc.answers.contains_key(&ids[0]), "cleared answer is gone");
     assert_eq!(doc.answers[&ids[1]].option, "stage-0");
-    assert_eq!(doc.log.len(), 3);
+    assert_eq!(doc.replica.ops.len(), 3);
 }
 
 #[test]
@@ -110,9 +103,12 @@ fn acknowledged_operations_leave_the_outbox_and_clamped_clocks_are_taken() {
         },
         20,
     );
-    assert_eq!(doc.outbox, [second.id]);
-    assert_eq!(doc.log[&first.id].clock, clamped);
-    assert!(doc.clock.wall_ms >= 50, "the server's clock was observed");
+    assert_eq!(doc.replica.outbox, [second.id]);
+    assert_eq!(doc.replica.ops[&first.id].clock, clamped);
+    assert!(
+        doc.replica.clock.wall_ms >= 50,
+        "the server's clock was observed"
+    );
     let next = answer(&mut doc, "a", 12, &ids[0], Some("stage-4"));
     assert!(
         next.clock > server,
@@ -162,8 +158,8 @@ fn pulling_back_an_operation_of_the_outbox_delivers_it() {
     let mut doc = CampaignDoc::new("2026".into(), "v".into(), 0.0);
     let op = answer(&mut doc, "a", 1, &ids[0], Some("stage-1"));
     doc.receive([op], 2);
-    assert!(doc.outbox.is_empty());
-    assert_eq!(doc.pending(), []);
+    assert!(doc.replica.outbox.is_empty());
+    assert_eq!(doc.replica.pending(), []);
 }
 
 #[test]
@@ -171,8 +167,8 @@ fn enrolment_gives_unsent_operations_the_server_device_id() {
     let ids = some_question_ids(1);
     let mut doc = CampaignDoc::new("2026".into(), "v".into(), 0.0);
     answer(&mut doc, "local-1", 1, &ids[0], Some("stage-1"));
-    doc.adopt_device("server-device");
-    let pending = doc.pending();
+    doc.replica.adopt_device("server-device");
+    let pending = doc.replica.pending();
     assert_eq!(pending[0].device, "server-device");
     assert_eq!(pending[0].clock.device, "server-device");
 }
@@ -189,14 +185,55 @@ fn schema_1_is_upgraded_and_its_answers_enter_the_outbox() {
         "answers": { ids[0].clone(): "stage-4", ids[1].clone(): "not-applicable" }
     })
     .to_string();
-    let loaded = parse_campaign(&raw, q, new_ops());
+    let loaded = parse_campaign(&raw, q);
     let doc = loaded.doc.expect("upgraded");
     assert!(loaded.upgraded);
     assert_eq!(loaded.damage, None);
     assert_eq!(doc.schema, SCHEMA_VERSION);
     assert_eq!(doc.answers[&ids[0]].option, "stage-4");
     assert_eq!(doc.answers[&ids[1]].option, "not-applicable");
-    assert_eq!(doc.outbox.len(), 2);
+    assert_eq!(doc.replica.outbox.len(), 2);
+    assert!(doc
+        .replica
+        .outbox
+        .iter()
+        .all(|id| diagnostic::sync::is_uuid_v7(id)));
+}
+
+/// A read that is not written back (another tab, `previous_campaign`) must not give the same
+/// answer a second id: upgrades and reconciliations derive theirs from the stored data.
+#[test]
+fn reading_never_mints_operation_ids() {
+    let q = questionnaire();
+    let ids = some_question_ids(2);
+    let v1 = serde_json::json!({
+        "schema": 1,
+        "id": "2026",
+        "content_version": q.version,
+        "created_ms": 1_800_000_000_000.0,
+        "answers": { ids[0].clone(): "stage-4" }
+    })
+    .to_string();
+    let first = parse_campaign(&v1, q).doc.unwrap();
+    assert_eq!(parse_campaign(&v1, q).doc.unwrap(), first);
+
+    // Schema 2 with an answer its log does not explain (written by another tool).
+    let mut doc = CampaignDoc::new("2026".into(), q.version.clone(), 1_800_000_000_000.0);
+    answer(&mut doc, "a", 1_800_000_000_001, &ids[0], Some("stage-1"));
+    let mut value = serde_json::to_value(&doc).unwrap();
+    value["answers"][&ids[1]] =
+        serde_json::json!({"option": "stage-2", "updated_ms": 1_800_000_000_002.0});
+    let raw = value.to_string();
+    let one = parse_campaign(&raw, q);
+    assert!(one.upgraded);
+    let one = one.doc.unwrap();
+    assert_eq!(one.answers[&ids[1]].option, "stage-2");
+    assert_eq!(one.replica.outbox.len(), 2);
+    assert_eq!(parse_campaign(&raw, q).doc.unwrap(), one);
+    // Written back, it reads as it is: nothing more recorded.
+    let again = parse_campaign(&serde_json::to_string(&one).unwrap(), q);
+    assert!(!again.upgraded);
+    assert_eq!(again.doc.unwrap(), one);
 }
 
 #[test]
@@ -235,7 +272,7 @@ fn answers_on_an_older_questionnaire_follow_the_migration_map() {
         "question-that-never-existed",
         Some("stage-2"),
     );
-    let loaded = parse_campaign(&serde_json::to_string(&doc).unwrap(), &next, new_ops());
+    let loaded = parse_campaign(&serde_json::to_string(&doc).unwrap(), &next);
     let migrated = loaded.doc.unwrap();
     assert!(loaded.upgraded);
     assert_eq!(migrated.content_version, "apvf-2027.1");
@@ -248,6 +285,7 @@ fn answers_on_an_older_questionnaire_follow_the_migration_map() {
     );
     assert_eq!(migrated.retired[0].question, "question-that-never-existed");
     let pending: Vec<_> = migrated
+        .replica
         .pending()
         .into_iter()
         .map(|op| op.question)
@@ -257,7 +295,7 @@ fn answers_on_an_older_questionnaire_follow_the_migration_map() {
         [ids[1].clone(), renamed_to.clone()],
         "only current question ids are sent"
     );
-    assert!(migrated.log.contains_key(&kept.id));
+    assert!(migrated.replica.ops.contains_key(&kept.id));
 }
 
 #[test]
@@ -266,7 +304,7 @@ fn a_questionnaire_version_the_map_does_not_know_retires_answers_instead_of_losi
     let ids = some_question_ids(1);
     let mut doc = CampaignDoc::new("2026".into(), "apvf-1999.1".into(), 0.0);
     answer(&mut doc, "a", 1, &ids[0], Some("stage-3"));
-    let loaded = parse_campaign(&serde_json::to_string(&doc).unwrap(), q, new_ops());
+    let loaded = parse_campaign(&serde_json::to_string(&doc).unwrap(), q);
     let doc = loaded.doc.unwrap();
     assert!(doc.answers.is_empty());
     assert_eq!(doc.retired.len(), 1);
@@ -276,18 +314,14 @@ fn a_questionnaire_version_the_map_does_not_know_retires_answers_instead_of_losi
 
 #[test]
 fn unreadable_text_is_reported_not_guessed() {
-    let loaded = parse_campaign(
-        "{\"schema\":2,\"id\":\"2026\",\"answ",
-        questionnaire(),
-        new_ops(),
-    );
+    let loaded = parse_campaign("{\"schema\":2,\"id\":\"2026\",\"answ", questionnaire());
     assert_eq!(loaded.doc, None);
     assert!(matches!(loaded.damage, Some(Damage::Unreadable(_))));
 }
 
 #[test]
 fn a_newer_schema_is_left_alone() {
-    let loaded = parse_campaign(r#"{"schema":99,"id":"2026"}"#, questionnaire(), new_ops());
+    let loaded = parse_campaign(r#"{"schema":99,"id":"2026"}"#, questionnaire());
     assert_eq!(loaded.doc, None);
     assert_eq!(loaded.damage, Some(Damage::NewerSchema(99)));
 }
@@ -301,11 +335,11 @@ fn a_partly_damaged_document_keeps_every_operation_that_still_reads() {
     let mut value = serde_json::to_value(&doc).unwrap();
     value["log"]["op-broken"] = serde_json::json!({ "id": "op-broken", "question": 42 });
     value["outbox"] = serde_json::json!([good.id, "op-broken"]);
-    let loaded = parse_campaign(&value.to_string(), q, new_ops());
+    let loaded = parse_campaign(&value.to_string(), q);
     let doc = loaded.doc.unwrap();
     assert!(matches!(loaded.damage, Some(Damage::Partial(_))));
     assert_eq!(doc.answers[&ids[0]].option, "stage-2");
-    assert_eq!(doc.outbox, [good.id]);
+    assert_eq!(doc.replica.outbox, [good.id]);
 }
 
 #[test]
@@ -422,15 +456,15 @@ fn operations_the_server_would_refuse_are_set_aside_not_sent_not_lost() {
         Some("stage-2".into()),
         None,
     );
-    assert_eq!(doc.set_aside_invalid(q), 1);
-    assert_eq!(doc.pending(), [good]);
-    assert_eq!(doc.set_aside[0].op, bad);
+    assert_eq!(doc.replica.set_aside_invalid(q), 1);
+    assert_eq!(doc.replica.pending(), [good]);
+    assert_eq!(doc.replica.set_aside[0].op, bad);
     assert!(
-        doc.set_aside[0].reason.contains("no-such-question"),
+        doc.replica.set_aside[0].reason.contains("no-such-question"),
         "{}",
-        doc.set_aside[0].reason
+        doc.replica.set_aside[0].reason
     );
-    assert_eq!(doc.set_aside_invalid(q), 0, "nothing twice");
+    assert_eq!(doc.replica.set_aside_invalid(q), 0, "nothing twice");
 }
 
 #[test]
@@ -488,10 +522,10 @@ fn the_action_plan_is_made_of_operations_and_merges_like_answers() {
     assert_eq!(mine.plan[0].notes, "budget 2027");
 
     // Another phone receives it, then takes one priority out.
-    theirs.receive(mine.log.values().cloned(), 10);
+    theirs.receive(mine.replica.ops.values().cloned(), 10);
     assert_eq!(theirs.plan, mine.plan);
     theirs.record(next_id(), "b", 20, &plan_key(&ids[1]), None, None);
-    mine.receive(theirs.log.values().cloned(), 30);
+    mine.receive(theirs.replica.ops.values().cloned(), 30);
     assert_eq!(mine.plan.len(), 1);
     assert_eq!(mine.plan, theirs.plan);
 }
@@ -508,10 +542,10 @@ fn answers_without_the_operations_that_explain_them_become_operations() {
         }
     })
     .to_string();
-    let loaded = parse_campaign(&raw, q, new_ops());
+    let loaded = parse_campaign(&raw, q);
     assert!(loaded.upgraded, "written back with its log");
     let mut doc = loaded.doc.unwrap();
-    assert_eq!(doc.outbox.len(), 2, "they will sync");
+    assert_eq!(doc.replica.outbox.len(), 2, "they will sync");
     assert_eq!(doc.answers[&ids[1]].comment.as_deref(), Some("à voir"));
     // A later change keeps them.
     doc.record(
@@ -556,7 +590,7 @@ fn answers_stored_or_synced_on_2026_1_migrate_the_same_way() {
         // Stored on this phone, on 2026.1: migrated when the document is read.
         let mut stored = CampaignDoc::new("2026".into(), "apvf-2026.1".into(), 0.0);
         answer(&mut stored, "a", 1, old_id, Some(old_option));
-        let loaded = parse_campaign(&serde_json::to_string(&stored).unwrap(), current, new_ops());
+        let loaded = parse_campaign(&serde_json::to_string(&stored).unwrap(), current);
         let migrated = loaded.doc.unwrap();
         assert_eq!(
             migrated.answers[new_id].option, new_option,
@@ -572,7 +606,7 @@ fn answers_stored_or_synced_on_2026_1_migrate_the_same_way() {
         assert_eq!(mine.answers[new_id].option, new_option, "{old_id} synced");
         assert!(!mine.answers.contains_key(old_id) || old_id == new_id);
         // Nothing for this phone to send back.
-        assert!(mine.pending().is_empty());
+        assert!(mine.replica.pending().is_empty());
     }
 }
 
@@ -589,7 +623,7 @@ fn a_town_validation_is_an_operation_of_the_outbox_and_not_an_answer() {
     ));
     let validation = doc.record_town_validation(next_id(), "admin", 4, q);
     assert_eq!(validation.question, "validation:2026");
-    assert_eq!(doc.outbox.last(), Some(&validation.id));
+    assert_eq!(doc.replica.outbox.last(), Some(&validation.id));
     assert_eq!(
         diagnostic::network::validate_network_op(&validation),
         Some(Ok(())),
@@ -630,7 +664,7 @@ fn a_town_release_needs_a_current_validation_and_can_be_withdrawn() {
         doc.record_town_release(next_id(), "admin", 3, Some(ReleaseLevel::Anonymous)),
         Err(NetworkError::NotValidated("2026".into()))
     );
-    assert_eq!(doc.outbox.len(), 1, "nothing recorded");
+    assert_eq!(doc.replica.outbox.len(), 1, "nothing recorded");
 
     doc.record_town_validation(next_id(), "admin", 4, q);
     let release = doc
@@ -641,7 +675,7 @@ fn a_town_release_needs_a_current_validation_and_can_be_withdrawn() {
         diagnostic::network::validate_network_op(&release),
         Some(Ok(()))
     );
-    assert_eq!(doc.outbox.last(), Some(&release.id));
+    assert_eq!(doc.replica.outbox.last(), Some(&release.id));
     assert_eq!(doc.answers.len(), 1, "the release is not an answer");
     assert_eq!(doc.town_release().effective, Some(ReleaseLevel::Named));
 
@@ -666,18 +700,21 @@ fn refused_network_operations_are_set_aside_and_answers_stay_in_the_outbox() {
     let later = answer(&mut doc, "admin", 5, &ids[1], Some("stage-1"));
 
     assert_eq!(
-        doc.set_aside_network(true, "pas validé"),
+        doc.replica.set_aside_network(true, "pas validé"),
         1,
         "the release only"
     );
-    assert!(!doc.outbox.contains(&release.id));
-    assert!(doc.outbox.contains(&validation.id));
-    assert_eq!(doc.set_aside_network(false, "pas administrateur"), 1);
-    assert_eq!(doc.outbox.len(), 2, "the answers are still to send");
-    assert!(doc.outbox.contains(&later.id));
-    assert_eq!(doc.set_aside.len(), 2);
+    assert!(!doc.replica.outbox.contains(&release.id));
+    assert!(doc.replica.outbox.contains(&validation.id));
     assert_eq!(
-        doc.set_aside_network(false, "encore"),
+        doc.replica.set_aside_network(false, "pas administrateur"),
+        1
+    );
+    assert_eq!(doc.replica.outbox.len(), 2, "the answers are still to send");
+    assert!(doc.replica.outbox.contains(&later.id));
+    assert_eq!(doc.replica.set_aside.len(), 2);
+    assert_eq!(
+        doc.replica.set_aside_network(false, "encore"),
         0,
         "nothing left to set aside"
     );
@@ -819,9 +856,6 @@ fn a_received_server_clock_is_observed() {
         counter: 3,
         device: "server".into(),
     };
-    assert!(doc.observe(&ahead, 1_800_000_000_000));
-    assert!(doc.clock > ahead);
-    let before = doc.clock.clone();
-    assert!(!doc.observe(&Hlc::zero("server"), 1_800_000_000_000));
-    assert_eq!(doc.clock, before);
+    doc.replica.observe(&ahead, 1_800_000_000_000);
+    assert!(doc.replica.clock > ahead);
 }

@@ -1,8 +1,6 @@
 //! `POST /api/sync/push`, `GET /api/sync/pull` and `GET /api/sync/events`: the operation log of
 //! the caller's town, and the live stream that says when it grew.
 
-use std::collections::HashMap;
-
 use std::convert::Infallible;
 
 use axum::extract::State;
@@ -10,79 +8,25 @@ use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use diagnostic::sync::{
-    clamp, Clamped, Operation, PullPage, Push, PushAck, DEFAULT_PULL_LIMIT, LIVE_OPS_EVENT,
-    MAX_BATCH, MAX_PULL_LIMIT,
+use diagnostic::sync::server::{
+    acknowledgement, check_batch, latest_stored, prepare, PullError, PullRequest, PushError,
 };
+use diagnostic::sync::{Push, LIVE_OPS_EVENT};
 use serde::Deserialize;
 use tokio::sync::broadcast;
 
 use super::private_json;
 use crate::auth::{revoked, Authenticated};
 use crate::clock::now_ms;
-use crate::error::{ApiError, MAX_QUOTED_INPUT};
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::storage::{NewOp, PushOutcome, Storage};
+use crate::storage::{PushOutcome, Storage};
 use crate::AppState;
 
-/// Checks the whole batch before anything is written: one bad operation refuses it all.
-fn check_batch(ops: &[Operation], device_id: &str) -> Result<Vec<Operation>, ApiError> {
-    if ops.len() > MAX_BATCH {
-        return Err(ApiError::sync(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "batch_too_large",
-            format!(
-                "a push carries at most {MAX_BATCH} operations, this one {}: send them in \
-                 several pushes",
-                ops.len()
-            ),
-        ));
-    }
-    let questionnaire = diagnostic::questionnaire();
-    let mut seen: HashMap<&str, &Operation> = HashMap::new();
-    let mut unique = Vec::with_capacity(ops.len());
-    for (index, op) in ops.iter().enumerate() {
-        let id = super::shorten(&op.id, 40);
-        op.validate(questionnaire).map_err(|err| {
-            // The fault quotes the operation's fields, which may be huge: an excerpt only.
-            let err = super::shorten(&err.to_string(), MAX_QUOTED_INPUT);
-            ApiError::sync(
-                StatusCode::BAD_REQUEST,
-                "invalid_operation",
-                format!("operation {index} (`{id}`): {err}; nothing from this push was stored"),
-            )
-        })?;
-        if op.device != device_id {
-            return Err(ApiError::sync(
-                StatusCode::FORBIDDEN,
-                "device_mismatch",
-                format!(
-                    "operation {index} (`{id}`) names device `{}`, but this token is device \
-                     `{device_id}`: a device only pushes its own operations; nothing from this \
-                     push was stored",
-                    super::shorten(&op.device, 40)
-                ),
-            ));
-        }
-        match seen.get(op.id.as_str()) {
-            Some(earlier) if *earlier != op => {
-                return Err(ApiError::sync(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_operation",
-                    format!(
-                        "operation {index} (`{id}`) repeats an id of this push with other \
-                         content; nothing from this push was stored"
-                    ),
-                ))
-            }
-            Some(_) => {}
-            None => {
-                seen.insert(&op.id, op);
-                unique.push(op.clone());
-            }
-        }
-    }
-    Ok(unique)
+/// A refusal of the push rules, as the API says it.
+fn push_refused(refusal: PushError) -> ApiError {
+    let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    ApiError::sync(status, refusal.code(), refusal.to_string())
 }
 
 pub async fn push(
@@ -90,37 +34,31 @@ pub async fn push(
     auth: Authenticated,
     ApiJson(request): ApiJson<Push>,
 ) -> Result<Response, ApiError> {
-    let ops = check_batch(&request.ops, &auth.device_id)?;
+    let ops = check_batch(&request.ops, &auth.device_id, diagnostic::questionnaire())
+        .map_err(push_refused)?;
     super::network::check_network_ops(&state.storage, auth.town_id, auth.admin, &ops).await?;
+    super::resume_town_clock(&state, auth.town_id).await?;
     let now = now_ms();
-    let mut clamped = Vec::new();
-    let batch: Vec<NewOp> = ops
-        .into_iter()
-        .map(|mut op| {
-            let sent_wall_ms = op.clock.wall_ms as i64;
-            if let Some(clock) = clamp(&op.clock, now) {
-                tracing::warn!(
-                    device = %op.device,
-                    op = %op.id,
-                    ahead_ms = op.clock.wall_ms - now,
-                    "operation clock too far ahead of the server's: clamped"
-                );
-                op.clock = clock.clone();
-                clamped.push(Clamped {
-                    id: op.id.clone(),
-                    clock,
-                });
-            }
-            NewOp { op, sent_wall_ms }
-        })
-        .collect();
+    let batch = prepare(ops, now, &state.clock.town(auth.town_id));
+    for new in batch.iter().filter(|new| new.clamped()) {
+        tracing::warn!(
+            device = %new.op.device,
+            op = %new.op.id,
+            ahead_ms = new.sent_wall_ms - now,
+            "operation clock too far ahead of the server's: clamped"
+        );
+    }
     match state
         .storage
         .push(auth.town_id, &auth.device_id, &batch, now as i64)
         .await?
     {
-        PushOutcome::Stored { inserted, last_seq } => {
-            if let Some(latest) = batch.iter().map(|new| &new.op.clock).max() {
+        PushOutcome::Stored {
+            inserted,
+            last_seq,
+            retried,
+        } => {
+            if let Some(latest) = latest_stored(&batch, &retried) {
                 state.clock.observe(auth.town_id, latest);
             }
             if let Some(last_seq) = last_seq {
@@ -132,23 +70,13 @@ pub async fn push(
                 inserted,
                 "push committed"
             );
+            let clock = state.clock.read(auth.town_id);
             Ok(private_json(
                 StatusCode::OK,
-                PushAck {
-                    acknowledged: batch.into_iter().map(|new| new.op.id).collect(),
-                    clamped,
-                    clock: state.clock.read(auth.town_id),
-                },
+                acknowledgement(&batch, &retried, clock),
             ))
         }
-        PushOutcome::IdConflict { id } => Err(ApiError::sync(
-            StatusCode::CONFLICT,
-            "op_id_conflict",
-            format!(
-                "operation id `{id}` is already stored with other content; nothing from this \
-                 push was stored (give that operation a new id)"
-            ),
-        )),
+        PushOutcome::Refused(refusal) => Err(push_refused(refusal)),
         PushOutcome::Revoked => Err(revoked()),
     }
 }
@@ -166,43 +94,33 @@ pub async fn pull(
     auth: Authenticated,
     ApiQuery(params): ApiQuery<PullParams>,
 ) -> Result<Response, ApiError> {
-    let limit = params.limit.unwrap_or(DEFAULT_PULL_LIMIT);
-    if !(1..=MAX_PULL_LIMIT).contains(&limit) {
-        return Err(ApiError::bad_request(format!(
-            "`limit` must be between 1 and {MAX_PULL_LIMIT}, not {limit}"
-        )));
-    }
-    let after = i64::try_from(params.after)
-        .map_err(|_| ApiError::bad_request(format!("`after` {} is too large", params.after)))?;
+    let refused = |refusal: PullError| {
+        let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        ApiError::sync(status, refusal.code(), refusal.to_string())
+    };
+    let request = PullRequest::new(params.after, params.limit).map_err(refused)?;
+    super::resume_town_clock(&state, auth.town_id).await?;
     let page = state
         .storage
-        .pull(auth.town_id, after, i64::from(limit) + 1)
+        .pull(
+            auth.town_id,
+            request.after as i64,
+            i64::from(request.read_limit()),
+        )
         .await?;
-    if after > page.last_seq {
-        return Err(ApiError::sync(
-            StatusCode::CONFLICT,
-            "cursor_ahead",
-            format!(
-                "`after` = {after} is past this town's last operation ({}): the server's data is \
-                 older than this device's (restored from a backup?). Pull again from after=0 and \
-                 push every local operation again.",
-                page.last_seq
-            ),
-        ));
-    }
-    let mut ops = page.ops;
-    let more = ops.len() > limit as usize;
-    ops.truncate(limit as usize);
-    let next = ops.last().map_or(after, |(seq, _)| *seq) as u64;
-    Ok(private_json(
-        StatusCode::OK,
-        PullPage {
-            ops: ops.into_iter().map(|(_, op)| op).collect(),
-            next,
-            more,
-            clock: state.clock.read(auth.town_id),
-        },
-    ))
+    let rows = page
+        .ops
+        .into_iter()
+        .map(|(seq, op)| (seq.max(0) as u64, op))
+        .collect();
+    let page = request
+        .page(
+            rows,
+            page.last_seq.max(0) as u64,
+            state.clock.read(auth.town_id),
+        )
+        .map_err(refused)?;
+    Ok(private_json(StatusCode::OK, page))
 }
 
 /// `GET /api/sync/events`: a Server-Sent Events stream that tells the device each time its

@@ -203,6 +203,7 @@ pub async fn me(State(state): State<AppState>, auth: Authenticated) -> Result<Re
         .find(|device| device.id == auth.device_id)
         .ok_or(ApiError::Internal)?;
     device.current = true;
+    super::resume_town_clock(&state, auth.town_id).await?;
     Ok(private_json(
         StatusCode::OK,
         Me {

@@ -20,7 +20,8 @@ use diagnostic::association::{
     TownStatus, TownSummary,
 };
 use diagnostic::network::{AtlasDraft, AtlasExample, AtlasStatus};
-use diagnostic::sync::{CommuneMatch, Device, Operation, Town};
+use diagnostic::sync::server::PushError;
+use diagnostic::sync::{CommuneMatch, Device, Hlc, Operation, Town};
 
 pub use postgres::PgStorage;
 pub use sqlite::SqliteStorage;
@@ -142,6 +143,13 @@ pub trait Storage: Send + Sync {
         after: i64,
         limit: i64,
     ) -> impl Future<Output = Result<PulledOps, StorageError>> + Send;
+
+    /// The greatest clock stored in the town's log, which a restarted server's town clock
+    /// resumes from ([`diagnostic::sync::server::TownClock::resumed`]).
+    fn latest_clock(
+        &self,
+        town_id: i64,
+    ) -> impl Future<Output = Result<Option<Hlc>, StorageError>> + Send;
 
     // --------------------------------------------------------------------------------------
     // Operators (every act written to the audit log in its own transaction)
@@ -561,12 +569,8 @@ pub struct NewInvite {
 }
 
 /// An operation to store: checked, its clock possibly clamped, with the wall time it was sent
-/// with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewOp {
-    pub op: Operation,
-    pub sent_wall_ms: i64,
-}
+/// with (the push rules are the domain crate's, shared with the simulation).
+pub use diagnostic::sync::server::NewOp;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CreateTownOutcome {
@@ -625,16 +629,18 @@ pub enum RevokeOutcome {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushOutcome {
-    /// Committed; `inserted` operations were new, the others already stored identically.
+    /// Committed; `inserted` operations were new, the others already stored identically
+    /// (`retried`, with the clock stored then, which the device must adopt).
     /// `last_seq`: the town's last sequence number after this push, when it numbered any
     /// operation (what the live stream announces).
     Stored {
         inserted: usize,
         last_seq: Option<i64>,
+        retried: Vec<(String, Hlc)>,
     },
     /// An id of the batch is already stored with other content (or in another town): nothing
     /// was written.
-    IdConflict { id: String },
+    Refused(PushError),
     /// The device was removed meanwhile: nothing was written.
     Revoked,
 }
@@ -915,6 +921,10 @@ impl Storage for Database {
 
     async fn pull(&self, town_id: i64, after: i64, limit: i64) -> Result<PulledOps, StorageError> {
         delegate!(self, pull(town_id, after, limit))
+    }
+
+    async fn latest_clock(&self, town_id: i64) -> Result<Option<Hlc>, StorageError> {
+        delegate!(self, latest_clock(town_id))
     }
 
     async fn add_operator(

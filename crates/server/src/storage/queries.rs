@@ -6,6 +6,8 @@
 // the first argument), `RETURNING`, `ON CONFLICT`, `||`, `lower`, and BIGINT casts where
 // PostgreSQL would otherwise type an expression as a 32-bit integer.
 
+use std::collections::HashMap;
+
 use diagnostic::association::{
     is_admin, AccessRequest, AuditAction, AuditEntry, DecisionKind, Operator, RequestStatus,
     TownDetail, TownList, TownSpaces, TownStatus, TownSummary,
@@ -13,6 +15,7 @@ use diagnostic::association::{
 use diagnostic::network::{
     AtlasDraft, AtlasExample, AtlasStatus, AtlasTown, CostBand, DurationBand, PartnerType,
 };
+use diagnostic::sync::server::{numbered, sort_batch, Stored};
 use diagnostic::sync::{Commune, CommuneMatch, Device, Epci, Hlc, Operation, Role, Town};
 use sqlx::{QueryBuilder, Row};
 
@@ -233,26 +236,21 @@ fn split_base(base: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether a stored operation is the one `new` (from `device`, in `town_id`) describes: a retry.
-/// The clock counts: the same id with another clock is another operation (a conflict). A clamped
-/// clock is stored clamped, but its wall time as sent is kept (`sent_wall_ms`) and a clamp never
-/// changes the counter, so a retry of a clamped operation matches whenever it comes.
-fn same_op(row: &DbRow, town_id: i64, new: &NewOp) -> Result<bool, StorageError> {
-    let op = &new.op;
-    Ok(get::<i64>(row, "town_id")? == town_id
-        && get::<String>(row, "device_id")? == op.device
-        && get::<String>(row, "campaign")? == op.campaign
-        && get::<String>(row, "question")? == op.question
-        && get::<Option<String>>(row, "option_id")? == op.option
-        && get::<Option<String>>(row, "comment")? == op.comment
-        && get::<String>(row, "base")? == join_base(&op.base)
-        && get::<i64>(row, "sent_wall_ms")? == new.sent_wall_ms
-        && get::<i64>(row, "counter")? == i64::from(op.clock.counter))
+/// What the log holds under an operation's id, as the push rules compare it with a new one
+/// ([`diagnostic::sync::server::sort_batch`]).
+fn stored_op(row: &DbRow, town_id: i64) -> Result<Stored, StorageError> {
+    if get::<i64>(row, "town_id")? != town_id {
+        return Ok(Stored::Elsewhere);
+    }
+    let (_, op) = op_from(row)?;
+    let sent_wall_ms = unsigned(get(row, "sent_wall_ms")?, "sent_wall_ms")?;
+    Ok(Stored::Here(Box::new(NewOp { op, sent_wall_ms })))
 }
 
-/// The columns [`same_op`] compares.
-const SAME_OP_COLUMNS: &str =
-    "id, town_id, device_id, campaign, question, option_id, comment, base, sent_wall_ms, counter";
+/// The columns [`stored_op`] reads.
+const STORED_OP_COLUMNS: &str =
+    "seq, id, town_id, device_id, campaign, question, option_id, comment, wall_ms, counter, base, \
+     sent_wall_ms";
 
 async fn begin(pool: &sqlx::Pool<Db>) -> Result<Tx, StorageError> {
     pool.begin().await.map_err(failed("starting a transaction"))
@@ -1128,10 +1126,11 @@ impl Storage for Backend {
         }
 
         // Ids already stored: identical retries are acknowledged again, anything else refused.
-        let mut stored = std::collections::HashSet::new();
+        let mut stored = HashMap::new();
         if !ops.is_empty() {
-            let mut select =
-                QueryBuilder::<Db>::new(format!("SELECT {SAME_OP_COLUMNS} FROM ops WHERE id IN ("));
+            let mut select = QueryBuilder::<Db>::new(format!(
+                "SELECT {STORED_OP_COLUMNS} FROM ops WHERE id IN ("
+            ));
             let mut ids = select.separated(", ");
             for new in ops {
                 ids.push_bind(new.op.id.clone());
@@ -1143,26 +1142,24 @@ impl Storage for Backend {
                 .await
                 .map_err(failed("looking up operation ids"))?;
             for row in &rows {
-                let id: String = get(row, "id")?;
-                let Some(new) = ops.iter().find(|new| new.op.id == id) else {
-                    continue;
-                };
-                if !same_op(row, town_id, new)? {
-                    rollback(tx).await?;
-                    return Ok(PushOutcome::IdConflict { id });
-                }
-                stored.insert(id);
+                stored.insert(get::<String>(row, "id")?, stored_op(row, town_id)?);
             }
         }
-        let fresh: Vec<&NewOp> = ops
-            .iter()
-            .filter(|new| !stored.contains(&new.op.id))
-            .collect();
+        let sorted = match sort_batch(ops, |id| stored.remove(id)) {
+            Ok(sorted) => sorted,
+            Err(refusal) => {
+                rollback(tx).await?;
+                return Ok(PushOutcome::Refused(refusal));
+            }
+        };
+        let mut retried = sorted.retried;
+        let fresh = sorted.fresh;
         if fresh.is_empty() {
             commit(tx).await?;
             return Ok(PushOutcome::Stored {
                 inserted: 0,
                 last_seq: None,
+                retried,
             });
         }
 
@@ -1177,17 +1174,17 @@ impl Storage for Backend {
         .fetch_one(&mut *tx)
         .await
         .map_err(failed("numbering operations"))?;
-        let first = last - count + 1;
+        let before = unsigned(last - count, "last_seq")?;
 
         let mut insert = QueryBuilder::<Db>::new(
             "INSERT INTO ops (id, town_id, seq, device_id, campaign, question, option_id, \
              comment, wall_ms, counter, base, sent_wall_ms, received_ms) ",
         );
-        insert.push_values(fresh.iter().zip(first..), |mut row, (new, seq)| {
+        insert.push_values(numbered(before, &fresh), |mut row, (seq, new)| {
             let op = &new.op;
             row.push_bind(op.id.clone())
                 .push_bind(town_id)
-                .push_bind(seq)
+                .push_bind(i64::try_from(seq).unwrap_or(i64::MAX))
                 .push_bind(op.device.clone())
                 .push_bind(op.campaign.clone())
                 .push_bind(op.question.clone())
@@ -1196,7 +1193,7 @@ impl Storage for Backend {
                 .push_bind(i64::try_from(op.clock.wall_ms).unwrap_or(i64::MAX))
                 .push_bind(i64::from(op.clock.counter))
                 .push_bind(join_base(&op.base))
-                .push_bind(new.sent_wall_ms)
+                .push_bind(i64::try_from(new.sent_wall_ms).unwrap_or(i64::MAX))
                 .push_bind(now_ms);
         });
         insert.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
@@ -1209,17 +1206,27 @@ impl Storage for Backend {
         // Stored by a concurrent transaction since the lookup above (PostgreSQL only): a retry
         // racing itself is fine, anything else is a conflict. The numbers it took stay unused.
         if inserted.len() != fresh.len() {
+            let mut raced = HashMap::new();
             for new in fresh.iter().filter(|new| !inserted.contains(&new.op.id)) {
-                let row = sqlx::query(&format!("SELECT {SAME_OP_COLUMNS} FROM ops WHERE id = $1"))
+                let row = sqlx::query(&format!(
+                    "SELECT {STORED_OP_COLUMNS} FROM ops WHERE id = $1"
+                ))
                 .bind(&new.op.id)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(failed("looking up an operation id"))?;
-                if !same_op(&row, town_id, new)? {
+                raced.insert(new.op.id.clone(), stored_op(&row, town_id)?);
+            }
+            let lost: Vec<NewOp> = fresh
+                .iter()
+                .filter(|new| raced.contains_key(&new.op.id))
+                .map(|new| (*new).clone())
+                .collect();
+            match sort_batch(&lost, |id| raced.remove(id)) {
+                Ok(sorted) => retried.extend(sorted.retried),
+                Err(refusal) => {
                     rollback(tx).await?;
-                    return Ok(PushOutcome::IdConflict {
-                        id: new.op.id.clone(),
-                    });
+                    return Ok(PushOutcome::Refused(refusal));
                 }
             }
         }
@@ -1227,7 +1234,29 @@ impl Storage for Backend {
         Ok(PushOutcome::Stored {
             inserted: inserted.len(),
             last_seq: Some(last),
+            retried,
         })
+    }
+
+    async fn latest_clock(&self, town_id: i64) -> Result<Option<Hlc>, StorageError> {
+        sqlx::query(
+            "SELECT wall_ms, counter, device_id FROM ops WHERE town_id = $1 \
+             ORDER BY wall_ms DESC, counter DESC, device_id DESC LIMIT 1",
+        )
+        .bind(town_id)
+        .fetch_optional(self.reader())
+        .await
+        .map_err(failed("reading the town's latest clock"))?
+        .map(|row| {
+            let counter: i64 = get(&row, "counter")?;
+            Ok(Hlc {
+                wall_ms: unsigned(get(&row, "wall_ms")?, "wall_ms")?,
+                counter: u32::try_from(counter)
+                    .map_err(|_| corrupt(format!("counter {counter}")))?,
+                device: get(&row, "device_id")?,
+            })
+        })
+        .transpose()
     }
 
     async fn pull(&self, town_id: i64, after: i64, limit: i64) -> Result<PulledOps, StorageError> {
