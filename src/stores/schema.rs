@@ -16,6 +16,12 @@
 //! Each document carries `schema`; [`parse_campaign`] upgrades older schemas step by step and
 //! moves answers given on an older questionnaire version through the domain crate's migration
 //! map, keeping whatever did not survive in `retired` rather than dropping it.
+//!
+//! A campaign's log, outbox, clock and set-aside operations are the domain's
+//! [`diagnostic::sync::Replica`], stored as it is: this module implements no merge, folding or
+//! acknowledgement, only where and how the replica is kept. Reading never records an operation
+//! with a random id: what an upgrade must record is derived from the stored data
+//! ([`diagnostic::sync::Replica::explain`]).
 
 use std::collections::BTreeMap;
 
