@@ -309,6 +309,7 @@ pub struct Texts {
     pub levels_to: &'static str,
     pub glossary_title: &'static str,
     // The phone: the answering bar, the results' first screen and sections, the invitation card.
+    pub previous_short: &'static str,
     pub answer_bar_label: &'static str,
     pub results_top_actions: &'static str,
     pub results_top_actions_none: &'static str,

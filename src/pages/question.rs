@@ -97,7 +97,13 @@ fn QuestionScreen(place: Place<'static>) -> impl IntoView {
         <nav class="answer-bar" aria-label=move || i18n.t().answer_bar_label data-testid="answer-bar">
             <SaveStatus/>
             <div class="answer-bar-links">
-                {previous.map(|p| view! { <A href=p.href() attr:class="button" attr:rel="prev">{move || i18n.t().previous}</A> })}
+                // « Précédente » on screen (one line next to « Question suivante » at 360 px), the
+                // full name for screen readers, which contains the visible word (WCAG 2.5.3).
+                {previous.map(|p| view! {
+                    <A href=p.href() attr:class="button button-back" attr:rel="prev" attr:aria-label=move || i18n.t().previous>
+                        {move || i18n.t().previous_short}
+                    </A>
+                })}
                 {next.map(|p| view! { <A href=p.href() attr:class="button button-primary" attr:rel="next">{move || i18n.t().next}</A> })}
             </div>
         </nav>

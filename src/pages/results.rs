@@ -92,10 +92,6 @@ pub fn ResultsPage() -> impl IntoView {
             <p>{move || i18n.t().results_intro}</p>
             <A href="/questionnaire" attr:class="button button-primary">{move || i18n.t().home_start}</A>
         }>
-            <p class="report-meta">
-                {move || format!("{} {}", i18n.t().results_campaign, store.campaign.with(|c| c.id.clone()))}
-                <span class="print-only">{move || format!(" · {} {}", i18n.t().report_date, format_date(js_sys::Date::now(), i18n.lang().code()))}</span>
-            </p>
             <LevelSummary scores=scores/>
             <RadarChart axes=radar_axes group=group_label selected=selected_axis detail_id="axe-detail"/>
             <AxisDetail selected=selected_axis scores=scores answers=answers/>
@@ -153,14 +149,19 @@ fn theme_title(id: &str) -> Option<&'static Localized> {
 #[component]
 fn LevelSummary(scores: Memo<diagnostic::Scores>) -> impl IntoView {
     let i18n = use_i18n();
+    let store = use_local_store();
     view! {
         <div class="level" data-testid="level-summary">
             <p class="level-at" data-testid="level">
                 {move || scores.with(|s| format!("{} @", s.level.at))}
                 <span class="level-label">{move || scores.with(|s| s.level.label.get(i18n.lang()).to_string())}</span>
             </p>
-            <p class="level-completeness">
-                {move || i18n.t().results_completeness} " : "
+            // The campaign and the date (on paper) share the completeness line: the first screen
+            // of a 360 × 640 phone has no line to spare.
+            <p class="level-meta">
+                <span>{move || format!("{} {}", i18n.t().results_campaign, store.campaign.with(|c| c.id.clone()))}</span>
+                <span class="print-only">{move || format!(" · {} {}", i18n.t().report_date, format_date(js_sys::Date::now(), i18n.lang().code()))}</span>
+                " · " {move || i18n.t().results_completeness} " : "
                 <strong data-testid="completeness">{move || scores.with(|s| format!("{} %", decimal(s.completeness * 100.0, 0, i18n.lang())))}</strong>
             </p>
             <Show when=move || scores.with(|s| s.completeness < COMPLETE_ENOUGH)>
