@@ -92,7 +92,7 @@ test.describe('results', () => {
     const { answers, version } = await fixedAnswers(request);
     await seed(page, '2026', answers, version);
     await new ResultsScreen(page).open();
-    await page.getByRole('button', { name: 'Valider le diagnostic' }).click();
+    await page.getByRole('button', { name: 'Valider le diagnostic', exact: true }).click();
     await expect(page.getByTestId('validated')).toContainText('Diagnostic validé le');
     const first = Object.keys(answers)[0];
     const theme = (await loadQuestionnaire(request)).find((t) => t.questions.some((q) => q.id === first))!;

@@ -25,13 +25,19 @@ export class PhoneScreen {
     return this.page.evaluate(() => window.scrollY);
   }
 
-  /** `locator` is entirely on screen between the top and the bottom navigation. */
-  async expectInView(locator: Locator, what: string) {
+  /** The top edge of the answering bar, held above the navigation on a question page. */
+  async barTop(): Promise<number> {
+    return (await this.answerBar.boundingBox())!.y;
+  }
+
+  /** `locator` is entirely on screen between the top and `bottom` (by default the bottom
+   *  navigation's top edge). */
+  async expectInView(locator: Locator, what: string, bottom?: number) {
     await expect(locator, what).toBeVisible();
     const box = await locator.boundingBox();
-    const bottom = await this.visibleBottom();
+    bottom ??= await this.visibleBottom();
     expect(box!.y, `${what}: top edge`).toBeGreaterThanOrEqual(0);
-    expect(box!.y + box!.height, `${what}: bottom edge, with the navigation at ${bottom} px`).toBeLessThanOrEqual(bottom + 0.5);
+    expect(box!.y + box!.height, `${what}: bottom edge, visible down to ${bottom} px`).toBeLessThanOrEqual(bottom + 0.5);
   }
 
   /** The bar under a question: the save confirmation and the way on. */
