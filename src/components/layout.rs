@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
 use crate::components::save_status::SaveStatus;
 use crate::components::storage_notices::StorageNotices;
@@ -10,6 +11,14 @@ use crate::i18n::use_i18n;
 #[component]
 pub fn Shell(children: Children) -> impl IntoView {
     let i18n = use_i18n();
+    // A question page holds the save status in its own bar, next to « Question suivante »: one
+    // live region per page, so a screen reader hears « Enregistré » once.
+    let location = use_location();
+    let page_has_status = move || {
+        location.pathname.with(|path| {
+            path.trim_matches('/').split('/').count() == 3 && path.starts_with("/questionnaire/")
+        })
+    };
     view! {
         <a class="skip-link" href="#contenu">{move || i18n.t().skip_to_content}</a>
         <header class="app-header">
@@ -24,7 +33,9 @@ pub fn Shell(children: Children) -> impl IntoView {
             <StorageNotices/>
             {children()}
             <crate::pwa::InstallBanner/>
-            <SaveStatus/>
+            <Show when=move || !page_has_status()>
+                <SaveStatus/>
+            </Show>
         </main>
         <MainNav/>
     }

@@ -286,7 +286,6 @@ pub struct Texts {
     pub baseline_title: &'static str,
     pub baseline_intro: &'static str,
     pub baseline_met_count: &'static str,
-    pub baseline_open: &'static str,
     pub baseline_population_known: &'static str,
     pub inhabitants: &'static str,
     pub baseline_population_label: &'static str,
@@ -301,7 +300,6 @@ pub struct Texts {
     pub baseline_condition: &'static str,
     pub baseline_source: &'static str,
     pub context_title: &'static str,
-    pub context_open: &'static str,
     pub context_intro: &'static str,
     pub levels_title: &'static str,
     pub levels_weighting: &'static str,
@@ -309,6 +307,30 @@ pub struct Texts {
     pub levels_from: &'static str,
     pub levels_to: &'static str,
     pub glossary_title: &'static str,
+    // The phone: the answering bar, the results' first screen and sections, the invitation card.
+    pub previous_short: &'static str,
+    pub answer_bar_label: &'static str,
+    pub results_top_actions: &'static str,
+    pub results_top_actions_none: &'static str,
+    /// « point » / « points » after a number: see [`points_out_of_100`].
+    pub point_one: &'static str,
+    pub point_many: &'static str,
+    pub out_of_100: &'static str,
+    pub section_scores: &'static str,
+    pub section_scores_summary: &'static str,
+    pub section_explain_summary: &'static str,
+    pub section_to_find_out_one: &'static str,
+    pub section_to_find_out_many: &'static str,
+    pub section_context_summary: &'static str,
+    pub section_plan_summary: &'static str,
+    pub section_validate_summary: &'static str,
+    pub section_export_summary: &'static str,
+    pub section_compare_summary: &'static str,
+    pub invite_share: &'static str,
+    pub invite_copy: &'static str,
+    pub invite_copied: &'static str,
+    pub invite_copy_manual: &'static str,
+    pub invite_share_title: &'static str,
 }
 
 /// Shared language state, provided once at the root and read by any component through context.
@@ -376,6 +398,44 @@ pub fn thousands(n: u64, lang: Lang) -> String {
     out
 }
 
+/// `2.25` with `digits` decimals as « 2,25 » (French decimal comma, grouped thousands) or « 2.25 ».
+pub fn decimal(value: f64, digits: usize, lang: Lang) -> String {
+    let text = format!("{:.digits$}", value.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((text.as_str(), ""));
+    let mut out = String::new();
+    // « -0 » reads as nothing to a mayor: the sign only when the rounded value is not zero.
+    if value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        out.push('−');
+    }
+    out.push_str(&thousands(whole.parse().unwrap_or(0), lang));
+    if !fraction.is_empty() {
+        out.push(match lang {
+            Lang::Fr => ',',
+            Lang::En => '.',
+        });
+        out.push_str(fraction);
+    }
+    out
+}
+
+/// A score's change in words a mayor reads: « +2 points sur 100 », « −0,4 point sur 100 ».
+/// Whole points from 1 up (a tenth is noise next to a score out of 100), one decimal below so a
+/// small contribution never reads « +0 ».
+pub fn points_out_of_100(delta: f64, lang: Lang) -> String {
+    let t = texts(lang);
+    let digits = if delta.abs() >= 0.95 { 0 } else { 1 };
+    let number = decimal(delta, digits, lang);
+    let sign = if delta > 0.0 { "+" } else { "" };
+    let rounded = (delta.abs() * 10f64.powi(digits as i32)).round() / 10f64.powi(digits as i32);
+    // French puts anything below 2 in the singular (« 1,5 point »), English only exactly 1.
+    let singular = match lang {
+        Lang::Fr => rounded < 2.0,
+        Lang::En => rounded == 1.0,
+    };
+    let unit = if singular { t.point_one } else { t.point_many };
+    format!("{sign}{number} {unit} {}", t.out_of_100)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,6 +446,26 @@ mod tests {
         assert_eq!(thousands(1_234_567, Lang::En), "1,234,567");
         assert_eq!(thousands(999, Lang::Fr), "999");
         assert_eq!(thousands(0, Lang::Fr), "0");
+    }
+
+    #[test]
+    fn decimals_use_each_language_separator() {
+        assert_eq!(decimal(2.24, 1, Lang::Fr), "2,2");
+        assert_eq!(decimal(1234.5, 1, Lang::Fr), "1\u{202f}234,5");
+        assert_eq!(decimal(1234.5, 1, Lang::En), "1,234.5");
+        assert_eq!(decimal(-3.0, 0, Lang::Fr), "−3");
+        assert_eq!(decimal(-0.04, 1, Lang::Fr), "0,0");
+    }
+
+    #[test]
+    fn score_changes_read_as_points_out_of_100() {
+        assert_eq!(points_out_of_100(2.2, Lang::Fr), "+2 points sur 100");
+        assert_eq!(points_out_of_100(-6.7, Lang::Fr), "−7 points sur 100");
+        assert_eq!(points_out_of_100(1.2, Lang::Fr), "+1 point sur 100");
+        assert_eq!(points_out_of_100(0.4, Lang::Fr), "+0,4 point sur 100");
+        assert_eq!(points_out_of_100(2.2, Lang::En), "+2 points out of 100");
+        assert_eq!(points_out_of_100(1.0, Lang::En), "+1 point out of 100");
+        assert_eq!(points_out_of_100(0.4, Lang::En), "+0.4 points out of 100");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use leptos_router::hooks::use_params_map;
 use crate::components::page_heading::PageHeading;
 use crate::components::results::campaign::format_long_date;
 use crate::components::results::compare::in_place_sentence;
+use crate::components::save_status::SaveStatus;
 use crate::flow::{locate, neighbours, next_unanswered, Place};
 use crate::i18n::use_i18n;
 use crate::stores::browser::mark_tap;
@@ -88,14 +89,30 @@ fn QuestionScreen(place: Place<'static>) -> impl IntoView {
                 </button>
             </Show>
         </form>
-        <nav class="question-nav" aria-label=move || i18n.t().question_label>
-            {previous.map(|p| view! { <A href=p.href() attr:class="button" attr:rel="prev">{move || i18n.t().previous}</A> })}
-            {next.map(|p| view! { <A href=p.href() attr:class="button button-primary" attr:rel="next">{move || i18n.t().next}</A> })}
-            {move || match next_open() {
-                Some(href) => view! { <A href=href attr:class="button">{i18n.t().next_unanswered}</A> }.into_any(),
-                None => view! { <p class="all-answered"><A href="/resultats">{i18n.t().all_answered}</A></p> }.into_any(),
-            }}
+        // The way on sits in a bar held just above the bottom navigation, with the save
+        // confirmation: after a tap both are in view on a 360 × 640 phone, with no scroll. It
+        // comes after the form in the DOM, so keyboard and screen-reader order stay « question,
+        // options, help, comment, then on ». No advance on its own after a tap: a change of
+        // context on input is what WCAG 3.2.2 rules out, and a mayor may want to add a comment.
+        <nav class="answer-bar" aria-label=move || i18n.t().answer_bar_label data-testid="answer-bar">
+            <SaveStatus/>
+            <div class="answer-bar-links">
+                // « Précédente » on screen (one line next to « Question suivante » at 360 px), the
+                // full name for screen readers, which contains the visible word (WCAG 2.5.3).
+                {previous.map(|p| view! {
+                    <A href=p.href() attr:class="button button-back" attr:rel="prev" attr:aria-label=move || i18n.t().previous>
+                        {move || i18n.t().previous_short}
+                    </A>
+                })}
+                {next.map(|p| view! { <A href=p.href() attr:class="button button-primary" attr:rel="next">{move || i18n.t().next}</A> })}
+            </div>
         </nav>
+        <p class="question-more">
+            {move || match next_open() {
+                Some(href) => view! { <A href=href>{i18n.t().next_unanswered}</A> }.into_any(),
+                None => view! { <A href="/resultats" attr:class="all-answered">{i18n.t().all_answered}</A> }.into_any(),
+            }}
+        </p>
     }
 }
 

@@ -1,5 +1,5 @@
 use diagnostic::network::{compare, town_figures};
-use diagnostic::{questionnaire, score, Localized, ScoreLine, Target};
+use diagnostic::{questionnaire, score, Answers, Localized, ScoreLine, Target};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -8,10 +8,12 @@ use crate::components::results::action_plan::ActionPlan;
 use crate::components::results::baseline::{Baseline, LevelBands, TerritoryContext};
 use crate::components::results::campaign::{format_date, CampaignActions, ExportButtons};
 use crate::components::results::compare::ComparePanel;
-use crate::components::results::explain::ExplainScore;
-use crate::components::results::radar::{RadarAxis, RadarChart};
+use crate::components::results::explain::{ExplainLists, ExplainScore};
+use crate::components::results::radar::{AxisTable, RadarAxis, RadarChart};
+use crate::components::results::section::ResultsSection;
+use crate::components::results::top_actions::TopActions;
 use crate::flow::question_href;
-use crate::i18n::use_i18n;
+use crate::i18n::{decimal, thousands, use_i18n};
 use crate::stores::{use_local_store, use_network_store};
 use crate::sync::network::keep_aggregates_fresh;
 
@@ -78,41 +80,57 @@ pub fn ResultsPage() -> impl IntoView {
                 .collect()
         })
     });
+    let selected_axis = RwSignal::new(None::<usize>);
+    let group_label =
+        Signal::derive(move || comparison.with(|c| c.as_ref().map(|c| c.group.label.clone())));
+    // The first screen is what a mayor looks at: the level, the radar (each axis opens its
+    // detail) and the first three actions. Everything else is a section the user opens; print
+    // opens them all (see the print stylesheet).
     view! {
         <PageHeading title=title/>
         <Show when=any fallback=move || view! {
             <p>{move || i18n.t().results_intro}</p>
             <A href="/questionnaire" attr:class="button button-primary">{move || i18n.t().home_start}</A>
         }>
-            <p class="report-meta">
-                {move || format!("{} {}", i18n.t().results_campaign, store.campaign.with(|c| c.id.clone()))}
-                <span class="print-only">{move || format!(" · {} {}", i18n.t().report_date, format_date(js_sys::Date::now(), i18n.lang().code()))}</span>
-            </p>
             <LevelSummary scores=scores/>
-            <LevelBands scores=scores/>
-            <div class="results-grid">
-                <div><RadarChart axes=radar_axes group=Signal::derive(move || comparison.with(|c| c.as_ref().map(|c| c.group.label.clone())))/></div>
+            <RadarChart axes=radar_axes group=group_label selected=selected_axis detail_id="axe-detail"/>
+            <AxisDetail selected=selected_axis scores=scores answers=answers/>
+            <TopActions answers=answers/>
+            <ResultsSection
+                id="scores"
+                testid="scores"
+                title=Signal::derive(move || i18n.t().section_scores.to_string())
+                summary=Signal::derive(move || i18n.t().section_scores_summary.to_string())
+            >
+                <AxisTable axes=radar_axes group=group_label/>
                 <ScoreTable
                     caption=Signal::derive(move || i18n.t().results_themes)
                     lines=Signal::derive(move || scores.get().themes)
                     title=theme_title
                 />
-            </div>
-            <ComparePanel network=network enrolled=enrolled cache=network_cache comparison=comparison/>
-            <Baseline/>
-            <ToFindOut dont_know=Signal::derive(move || scores.get().dont_know)/>
-            <TerritoryContext/>
-            <section aria-labelledby="comprendre" class="no-print">
-                <h2 id="comprendre">{move || i18n.t().explain_title}</h2>
+            </ResultsSection>
+            <ResultsSection
+                id="comprendre"
+                class="no-print"
+                title=Signal::derive(move || i18n.t().explain_title.to_string())
+                summary=Signal::derive(move || i18n.t().section_explain_summary.to_string())
+            >
+                <p>{move || scores.with(|s| s.level.interpretation.get(i18n.lang()).to_string())}</p>
+                <p class="hint">{move || questionnaire().notice.get(i18n.lang()).to_string()}</p>
+                <LevelBands scores=scores/>
                 {questionnaire().axes.iter().map(|axis| view! {
                     <ExplainScore target=Target::Axis(axis.id.clone()) title=Signal::derive(move || axis.title.get(i18n.lang()).to_string()) answers=answers/>
                 }).collect_view()}
                 {questionnaire().themes.iter().map(|theme| view! {
                     <ExplainScore target=Target::Theme(theme.id.clone()) title=Signal::derive(move || theme.title.get(i18n.lang()).to_string()) answers=answers/>
                 }).collect_view()}
-            </section>
+            </ResultsSection>
+            <ToFindOut dont_know=Signal::derive(move || scores.get().dont_know)/>
+            <Baseline/>
+            <TerritoryContext/>
             <ActionPlan answers=answers/>
             <CampaignActions/>
+            <ComparePanel network=network enrolled=enrolled cache=network_cache comparison=comparison/>
             <ExportButtons scores=scores/>
         </Show>
     }
@@ -131,21 +149,51 @@ fn theme_title(id: &str) -> Option<&'static Localized> {
 #[component]
 fn LevelSummary(scores: Memo<diagnostic::Scores>) -> impl IntoView {
     let i18n = use_i18n();
+    let store = use_local_store();
     view! {
         <div class="level" data-testid="level-summary">
             <p class="level-at" data-testid="level">
                 {move || scores.with(|s| format!("{} @", s.level.at))}
                 <span class="level-label">{move || scores.with(|s| s.level.label.get(i18n.lang()).to_string())}</span>
             </p>
-            <p>{move || scores.with(|s| s.level.interpretation.get(i18n.lang()).to_string())}</p>
-            <p class="hint">{move || questionnaire().notice.get(i18n.lang()).to_string()}</p>
-            <dl class="facts">
-                <dt>{move || i18n.t().results_completeness}</dt>
-                <dd data-testid="completeness">{move || scores.with(|s| format!("{:.0} %", s.completeness * 100.0))}</dd>
-            </dl>
+            // The campaign and the date (on paper) share the completeness line: the first screen
+            // of a 360 × 640 phone has no line to spare.
+            <p class="level-meta">
+                <span>{move || format!("{} {}", i18n.t().results_campaign, store.campaign.with(|c| c.id.clone()))}</span>
+                <span class="print-only">{move || format!(" · {} {}", i18n.t().report_date, format_date(js_sys::Date::now(), i18n.lang().code()))}</span>
+                " · " {move || i18n.t().results_completeness} " : "
+                <strong data-testid="completeness">{move || scores.with(|s| format!("{} %", decimal(s.completeness * 100.0, 0, i18n.lang())))}</strong>
+            </p>
             <Show when=move || scores.with(|s| s.completeness < COMPLETE_ENOUGH)>
                 <p class="alert alert-warning" role="note">{move || i18n.t().results_low_completeness}</p>
             </Show>
+        </div>
+    }
+}
+
+/// Under the radar, the axis whose button was tapped: its score out of 100, what it covers, and
+/// what raised or lowered it (each question a link to change the answer).
+#[component]
+fn AxisDetail(
+    selected: RwSignal<Option<usize>>,
+    scores: Memo<diagnostic::Scores>,
+    answers: Memo<Answers>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let line = move || {
+        let i = selected.get()?;
+        scores.with(|s| s.axes.get(i).map(|l| (l.id.clone(), l.score)))
+    };
+    view! {
+        <div id="axe-detail" class="axis-detail no-print" data-testid="axis-detail" hidden=move || selected.get().is_none()>
+            {move || line().and_then(|(id, score)| {
+                let axis = questionnaire().axis(&id)?;
+                Some(view! {
+                    <h3>{format!("{} : {} {}", axis.title.get(i18n.lang()), decimal(score, 0, i18n.lang()), i18n.t().out_of_100)}</h3>
+                    <p class="hint">{axis.description.get(i18n.lang()).to_string()}</p>
+                    <ExplainLists target=Target::Axis(id.clone()) answers=answers/>
+                })
+            })}
         </div>
     }
 }
@@ -155,8 +203,17 @@ fn ToFindOut(dont_know: Signal<Vec<String>>) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <Show when=move || !dont_know.with(Vec::is_empty)>
-            <section aria-labelledby="a-verifier" class="no-print">
-                <h2 id="a-verifier">{move || i18n.t().results_to_find_out}</h2>
+            <ResultsSection
+                id="a-verifier"
+                class="no-print"
+                title=Signal::derive(move || i18n.t().results_to_find_out.to_string())
+                summary=Signal::derive(move || {
+                    let n = dont_know.with(Vec::len);
+                    let t = i18n.t();
+                    let noun = if n == 1 { t.section_to_find_out_one } else { t.section_to_find_out_many };
+                    format!("{} {noun}", thousands(n as u64, i18n.lang()))
+                })
+            >
                 <p>{move || i18n.t().results_to_find_out_intro}</p>
                 <ul data-testid="to-find-out">
                     {move || dont_know.get().into_iter().filter_map(|id| {
@@ -166,7 +223,7 @@ fn ToFindOut(dont_know: Signal<Vec<String>>) -> impl IntoView {
                         Some(view! { <li><A href=question_href(&theme.id, &id)>{question.text.get(i18n.lang()).to_string()}</A></li> })
                     }).collect_view()}
                 </ul>
-            </section>
+            </ResultsSection>
         </Show>
     }
 }

@@ -7,7 +7,7 @@ use crate::components::confirm_dialog::{on_return, ConfirmDialog};
 use crate::components::invite_card::InviteCard;
 use crate::components::page_heading::PageHeading;
 use crate::components::sync_status::SyncPanel;
-use crate::i18n::{refusal, role_label, use_i18n};
+use crate::i18n::{refusal, role_label, thousands, use_i18n};
 use crate::stores::schema::PendingAccess;
 use crate::stores::{use_local_store, LocalStore};
 use crate::sync::api::{self, ApiError, Created};
@@ -236,7 +236,7 @@ fn CreateSpace() -> impl IntoView {
                 view! {
                     <ul class="commune-results" role="list">
                         {list.into_iter().map(|m| {
-                            let label = format!("{} ({}) — {} hab.", m.commune.name, m.commune.departement, m.commune.population);
+                            let label = format!("{} ({}) — {} {}", m.commune.name, m.commune.departement, thousands(m.commune.population, i18n.lang()), i18n.t().inhabitants);
                             let has_space = m.has_space;
                             let pick = m.clone();
                             view! {

@@ -4,6 +4,7 @@ import { AtlasModeration, AtlasResults } from './pages/atlas';
 import { addOperator, ConsoleScreen } from './pages/association';
 import { PwaApp } from './pages/pwa';
 import { loadQuestionnaire, QuestionScreen } from './pages/questionnaire';
+import { ResultsScreen } from './pages/results';
 import { TownScreen } from './pages/town';
 
 // The action atlas: town A's mayor marks a priority done and publishes an example of it; an
@@ -93,6 +94,7 @@ test.describe('the action atlas', () => {
       await b.goOffline();
       await b.open('/resultats');
       await expect(b.offlineIndicator).toBeVisible();
+      await new ResultsScreen(b.page).openSections();
       await expect(results.examples(q.text)).toContainText(example.what);
       await expect(results.examples(q.text)).toContainText(TOWN_A);
       b.app.expectNoForeignRequests();

@@ -66,7 +66,7 @@ test('six towns release, a seventh compares itself with them, online then offlin
     await town.createSpace(commune, `Maire de ${commune}`, 'Maire');
     await answer(page, picked, STAGES[i]);
     await new ResultsScreen(page).open();
-    await page.getByRole('button', { name: 'Valider le diagnostic' }).click();
+    await page.getByRole('button', { name: 'Valider le diagnostic', exact: true }).click();
     await expect(page.getByTestId('validated')).toContainText('Diagnostic validé le');
     // The first town lets the association see its results; the others share anonymously.
     const level = i === 0 ? 'Partager avec le nom de la commune' : 'Partager anonymement';

@@ -2,41 +2,7 @@ import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { AppPage } from './pages/app';
 import { loadQuestionnaire } from './pages/questionnaire';
-import { ResultsScreen, domainScores } from './pages/results';
-
-/** A fixed, varied answer set: every question, options taken in turn, a few comments. */
-async function fixedAnswers(request: any) {
-  const response = await request.get('/api/questionnaire');
-  const body = await response.json();
-  const answers: Record<string, { option: string; comment?: string; updated_ms: number }> = {};
-  let n = 0;
-  for (const theme of body.themes) {
-    for (const q of theme.questions) {
-      const option = q.answers[n % q.answers.length].id;
-      answers[q.id] = { option, updated_ms: 1 };
-      if (n % 7 === 0) answers[q.id].comment = `Note ${n}; voir "DGS"\navec l'EPCI`;
-      n++;
-    }
-  }
-  return { answers, version: body.version };
-}
-
-async function seed(page: any, campaign: string, answers: object, version: string) {
-  await page.goto('/');
-  await page.evaluate(
-    ([campaign, answers, version]: [string, object, string]) => {
-      localStorage.clear();
-      localStorage.setItem('arobase.settings', JSON.stringify({
-        schema: 2, device_id: 'e2e-device', current_campaign: campaign, town_name: 'Trilport', lang: 'fr',
-      }));
-      localStorage.setItem(`arobase.campaign.${campaign}`, JSON.stringify({
-        schema: 2, id: campaign, content_version: version, created_ms: 1, answers, outbox: [],
-      }));
-    },
-    [campaign, answers, version],
-  );
-  await page.reload();
-}
+import { ResultsScreen, domainScores, fixedAnswers, seed } from './pages/results';
 
 test.describe('results', () => {
   test('the radar and the @ level are what the domain crate computes', async ({ page, request, baseURL }) => {
@@ -126,13 +92,13 @@ test.describe('results', () => {
     const { answers, version } = await fixedAnswers(request);
     await seed(page, '2026', answers, version);
     await new ResultsScreen(page).open();
-    await page.getByRole('button', { name: 'Valider le diagnostic' }).click();
+    await page.getByRole('button', { name: 'Valider le diagnostic', exact: true }).click();
     await expect(page.getByTestId('validated')).toContainText('Diagnostic validé le');
     const first = Object.keys(answers)[0];
     const theme = (await loadQuestionnaire(request)).find((t) => t.questions.some((q) => q.id === first))!;
     await page.goto(`/questionnaire/${theme.id}/${first}`);
     await page.getByRole('radio', { name: 'Non concerné', exact: true }).check();
-    await page.goto('/resultats');
+    await new ResultsScreen(page).open();
     await expect(page.getByText('Des réponses ont changé depuis')).toBeVisible();
     await expect(page.getByRole('checkbox', { name: /Partager cette campagne/ })).not.toBeChecked();
   });
@@ -154,7 +120,6 @@ test.describe('results', () => {
     const baseline = page.getByTestId('baseline');
     await expect(baseline.getByRole('heading', { name: 'Socle réglementaire' })).toBeVisible();
     await expect(page.getByTestId('baseline-summary')).toContainText('1 / ');
-    await baseline.getByText('Voir chaque obligation').click();
     const item = (id: string) => baseline.locator(`[data-question="${id}"]`);
     await expect(item('secu-dpo-designation')).toContainText('En règle');
     await expect(item('secu-dpo-designation')).toContainText('RGPD, art. 37');
@@ -167,7 +132,6 @@ test.describe('results', () => {
     await expect(item('demat-publication-actes')).toContainText('Pas en règle');
 
     const context = page.getByTestId('territory-context');
-    await context.getByText('Voir la couverture par les réseaux').click();
     await expect(context).toContainText('Plus de 95\u00a0%');
 
     await page.getByTestId('level-bands').getByText('Comprendre le niveau @').click();

@@ -2,6 +2,7 @@ import { test, expect, type BrowserContext } from '@playwright/test';
 import { AppPage } from './pages/app';
 import { QuestionScreen, loadQuestionnaire, type QuestionRef } from './pages/questionnaire';
 import { enrolTwoPhones } from './pages/town';
+import { ResultsScreen } from './pages/results';
 
 async function answerOffline(context: BrowserContext, screen: QuestionScreen, q: QuestionRef, label: string) {
   await context.setOffline(true);
@@ -30,7 +31,7 @@ test.describe('sync between the phones of one town', () => {
     await expect(deputyScreen.option(q.options[1])).toBeChecked();
 
     // The action plan syncs too: a priority chosen on one phone shows on the other.
-    await mayorPage.goto('/resultats');
+    await new ResultsScreen(mayorPage).open();
     await mayorPage.getByRole('button', { name: 'Choisir comme priorité' }).first().click();
     const chosen = mayorPage.getByTestId('priorities').locator('.priority-title');
     await expect(chosen).toHaveCount(1);

@@ -2,7 +2,9 @@ use diagnostic::{prioritise, questionnaire, ActionKind, Answers};
 use leptos::prelude::*;
 
 use super::atlas::{provide_atlas, AtlasExamples, PublishExample};
+use super::section::ResultsSection;
 use crate::i18n::use_i18n;
+use crate::stores::local::MAX_PRIORITIES;
 use crate::stores::schema::{PlanStatus, PlanStatusLabel};
 use crate::stores::use_local_store;
 
@@ -74,8 +76,15 @@ pub fn ActionPlan(answers: Memo<Answers>) -> impl IntoView {
             .collect_view()
     };
     view! {
-        <section aria-labelledby="plan-titre" class="plan">
-            <h2 id="plan-titre">{move || i18n.t().plan_title}</h2>
+        <ResultsSection
+            id="plan-titre"
+            class="plan"
+            title=Signal::derive(move || i18n.t().plan_title.to_string())
+            summary=Signal::derive(move || {
+                let chosen = store.campaign.with(|c| c.plan.len());
+                format!("{} {chosen} {} {MAX_PRIORITIES}", i18n.t().section_plan_summary, i18n.t().of)
+            })
+        >
             <h3>{move || i18n.t().plan_chosen}</h3>
             <ChosenPriorities/>
             <p class="alert alert-warning" role="status" hidden=move || !full_warning.get()>
@@ -83,7 +92,7 @@ pub fn ActionPlan(answers: Memo<Answers>) -> impl IntoView {
             </p>
             <p class="no-print">{move || i18n.t().plan_intro}</p>
             <ol class="actions-list no-print">{suggestions}</ol>
-        </section>
+        </ResultsSection>
     }
 }
 

@@ -7,6 +7,7 @@ use diagnostic::{baseline, questionnaire, BaselineItem, DutyStatus, Scores};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::section::ResultsSection;
 use crate::flow::question_href;
 use crate::i18n::{thousands, use_i18n};
 use crate::stores::use_local_store;
@@ -43,12 +44,15 @@ pub fn Baseline() -> impl IntoView {
     };
     // On paper the report keeps to one A4 page: the heading and the count only.
     view! {
-        <section aria-labelledby="socle" data-testid="baseline">
-            <h2 id="socle">{move || i18n.t().baseline_title}</h2>
+        <ResultsSection
+            id="socle"
+            testid="baseline"
+            title=Signal::derive(move || i18n.t().baseline_title.to_string())
+            summary=Signal::derive(counts)
+        >
             <p class="no-print">{move || i18n.t().baseline_intro}</p>
             <p class="baseline-summary" data-testid="baseline-summary"><strong>{counts}</strong></p>
-            <details class="explain no-print">
-                <summary>{move || i18n.t().baseline_open}</summary>
+            <div class="no-print">
                 {move || match enrolled_population() {
                     Some(p) => view! {
                         <p class="hint" data-testid="baseline-population">{format!("{} {} {}", i18n.t().baseline_population_known, thousands(p, i18n.lang()), i18n.t().inhabitants)}</p>
@@ -71,8 +75,8 @@ pub fn Baseline() -> impl IntoView {
                 <ul class="baseline-list">
                     {move || items.get().into_iter().map(|item| view! { <BaselineLine item=item/> }).collect_view()}
                 </ul>
-            </details>
-        </section>
+            </div>
+        </ResultsSection>
     }
 }
 
@@ -159,14 +163,16 @@ pub fn TerritoryContext() -> impl IntoView {
             .collect_view()
     };
     view! {
-        <section aria-labelledby="contexte" class="no-print" data-testid="territory-context">
-            <h2 id="contexte">{move || i18n.t().context_title}</h2>
-            <details class="explain">
-                <summary>{move || i18n.t().context_open}</summary>
-                <p>{move || i18n.t().context_intro}</p>
-                <dl class="context-list">{lines}</dl>
-            </details>
-        </section>
+        <ResultsSection
+            id="contexte"
+            class="no-print"
+            testid="territory-context"
+            title=Signal::derive(move || i18n.t().context_title.to_string())
+            summary=Signal::derive(move || i18n.t().section_context_summary.to_string())
+        >
+            <p>{move || i18n.t().context_intro}</p>
+            <dl class="context-list">{lines}</dl>
+        </ResultsSection>
     }
 }
 

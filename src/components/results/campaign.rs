@@ -2,6 +2,7 @@ use diagnostic::network::{ReleaseLevel, ValidationStatus};
 use diagnostic::{outline, questionnaire, Lang, Scores};
 use leptos::prelude::*;
 
+use super::section::ResultsSection;
 use crate::i18n::{use_i18n, I18n};
 use crate::report::export::{file_name, to_csv, to_json, ExportInput};
 use crate::stores::{use_local_store, LocalStore};
@@ -49,17 +50,21 @@ pub fn CampaignActions() -> impl IntoView {
     let store = use_local_store();
     let in_town_space = move || store.sync_info(|_| ()).is_some();
     view! {
-        <section aria-labelledby="valider-titre" class="no-print">
-            <h2 id="valider-titre">{move || i18n.t().validate_title}</h2>
+        <ResultsSection
+            id="valider-titre"
+            class="no-print"
+            title=Signal::derive(move || i18n.t().validate_title.to_string())
+            summary=Signal::derive(move || i18n.t().section_validate_summary.to_string())
+        >
             <Show when=in_town_space fallback=|| view! { <LocalValidation/> }>
                 <TownValidation/>
             </Show>
-            <h2>{move || i18n.t().campaign_new}</h2>
+            <h3>{move || i18n.t().campaign_new}</h3>
             <p>{move || i18n.t().campaign_new_hint}</p>
             <button type="button" class="button" on:click=move |_| { store.start_new_campaign(); }>
                 {move || i18n.t().campaign_new}
             </button>
-        </section>
+        </ResultsSection>
     }
 }
 
@@ -294,14 +299,18 @@ pub fn ExportButtons(scores: Memo<Scores>) -> impl IntoView {
         crate::stores::browser::download(&file_name(&town, &campaign.id, ext), mime, &text);
     };
     view! {
-        <section aria-labelledby="export-titre" class="no-print">
-            <h2 id="export-titre">{move || i18n.t().export_title}</h2>
+        <ResultsSection
+            id="export-titre"
+            class="no-print"
+            title=Signal::derive(move || i18n.t().export_title.to_string())
+            summary=Signal::derive(move || i18n.t().section_export_summary.to_string())
+        >
             <div class="export-buttons">
                 <button type="button" class="button" on:click=move |_| print()>{move || i18n.t().export_print}</button>
                 <button type="button" class="button" on:click=move |_| export(false)>{move || i18n.t().export_csv}</button>
                 <button type="button" class="button" on:click=move |_| export(true)>{move || i18n.t().export_json}</button>
             </div>
-        </section>
+        </ResultsSection>
     }
 }
 

@@ -9,6 +9,7 @@ use diagnostic::questionnaire;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::section::ResultsSection;
 use crate::components::results::campaign::format_long_date;
 use crate::flow::question_href;
 use crate::i18n::{group_kind_label, thousands, use_i18n, I18n};
@@ -96,14 +97,22 @@ pub fn ComparePanel(
         }
     };
     view! {
-        <section aria-labelledby="comparer-titre" class="no-print compare" data-testid="compare">
-            <h2 id="comparer-titre">{move || i18n.n().title}</h2>
+        <ResultsSection
+            id="comparer-titre"
+            class="no-print compare"
+            testid="compare"
+            title=Signal::derive(move || i18n.n().title.to_string())
+            summary=Signal::derive(move || comparison.with(|c| match c {
+                Some(c) => c.group.label.clone(),
+                None => i18n.t().section_compare_summary.to_string(),
+            }))
+        >
             {status}
             <Show when=move || cache.with(Option::is_some)>
                 <GroupPicker network=network cache=cache/>
             </Show>
             {move || comparison.get().map(|comparison| view! { <GroupDetails comparison=comparison/> })}
-        </section>
+        </ResultsSection>
     }
 }
 

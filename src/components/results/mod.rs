@@ -7,3 +7,5 @@ pub mod campaign;
 pub mod compare;
 pub mod explain;
 pub mod radar;
+pub mod section;
+pub mod top_actions;

@@ -22,35 +22,34 @@ fn band_path(q1: &[f64], q3: &[f64]) -> String {
     format!("{} {}", ring(q3), ring(q1))
 }
 
+/// The chart's frame, in the SVG's own units. Turned 45°, the full ring is a square whose corners
+/// lie `radius / √2` ≈ 70.7 units from the centre: the view box keeps that square and a little
+/// room for the strokes ([`HALF_VIEW`]), so the drawing fills the space between the buttons.
 const RADAR: Radar = Radar {
-    size: 340.0,
-    margin: 78.0,
+    size: 200.0,
+    margin: 0.0,
     axes: 4,
 };
 
-/// Splits a long axis title over lines of about `width` characters, so labels fit a 360 px screen.
-fn wrap(title: &str, width: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    for word in title.split_whitespace() {
-        match lines.last_mut() {
-            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
-                line.push(' ');
-                line.push_str(word);
-            }
-            _ => lines.push(word.to_string()),
-        }
-    }
-    lines
-}
+/// Half the side of the square view box around the centre.
+const HALF_VIEW: f64 = 75.0;
 
-/// The radar of the four Villes Internet axes, drawn in SVG by the app, with its text alternative
-/// and the same values as a table (the chart alone is not enough for screen readers or print).
+/// The radar of the four Villes Internet axes, drawn in SVG by the app and turned 45°, so each
+/// axis points to a corner, where its title and score sit on a real button above or below the
+/// drawing (≥ 44 px, text at the page's size rather than scaled down with the drawing) that
+/// opens that axis's detail.
+/// The values are also in [`AxisTable`] (the chart alone is not enough for print or a screen
+/// reader).
 #[component]
 pub fn RadarChart(
     #[prop(into)] axes: Signal<Vec<RadarAxis>>,
     /// The comparison group's label, when its figures are drawn.
     #[prop(optional, into)]
     group: MaybeProp<String>,
+    /// The axis whose detail is open, by index (the detail is the page's, under the chart).
+    selected: RwSignal<Option<usize>>,
+    /// The id of the element showing the detail (`aria-controls`).
+    detail_id: &'static str,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let rings = [25.0, 50.0, 75.0, 100.0].map(|level| svg_points(&RADAR.points(&[level; 4])));
@@ -77,98 +76,116 @@ pub fn RadarChart(
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let labels = move || {
+    let buttons = move || {
         axes.get()
             .into_iter()
             .enumerate()
             .map(|(i, axis)| {
-                let p = RADAR.label_anchor(i);
-                let anchor = if (p.x - RADAR.centre().x).abs() < 1.0 { "middle" } else if p.x > RADAR.centre().x { "start" } else { "end" };
-                let lines = wrap(&axis.title, 13);
-                let first_dy = -((lines.len() as f64 - 1.0) * 0.55);
                 view! {
-                    <text class="radar-label" x=p.x y=p.y text-anchor=anchor>
-                        {lines.into_iter().enumerate().map(|(n, line)| {
-                            let dy = if n == 0 { format!("{first_dy:.2}em") } else { "1.1em".to_string() };
-                            view! { <tspan x=p.x dy=dy>{line}</tspan> }
-                        }).collect_view()}
-                        <tspan x=p.x dy="1.2em" class="radar-value">{format!("{:.0}", axis.score)}</tspan>
-                    </text>
+                    <button
+                        type="button"
+                        class=format!("radar-axis radar-axis-{i}")
+                        aria-expanded=move || (selected.get() == Some(i)).to_string()
+                        aria-controls=detail_id
+                        on:click=move |_| selected.update(|s| *s = if *s == Some(i) { None } else { Some(i) })
+                    >
+                        <span class="radar-axis-title">{axis.title}</span>
+                        " "
+                        <strong class="radar-value">{format!("{:.0}", axis.score)}</strong>
+                    </button>
                 }
             })
             .collect_view()
     };
-    let size = RADAR.size;
-    // Side labels run outwards from their anchor: widen the view box so they are never clipped.
-    let pad = 60.0;
+    let c = RADAR.centre();
     view! {
         <figure class="radar">
-            <svg
-                viewBox=format!("{} 0 {} {size}", -pad, size + 2.0 * pad)
-                role="img"
-                aria-labelledby="radar-titre radar-description"
-                data-testid="radar"
-            >
-                <title id="radar-titre">{move || match shown_group() {
-                    Some(name) => i18n.n().radar_label.replace("{title}", i18n.t().results_radar_title).replace("{group}", &name),
-                    None => i18n.t().results_radar_title.to_string(),
-                }}</title>
-                <desc id="radar-description">{move || i18n.t().results_radar_desc}</desc>
-                {rings.into_iter().map(|points| view! { <polygon class="radar-ring" points=points/> }).collect_view()}
-                {spokes.collect_view()}
-                {move || quartiles().map(|q| view! {
-                    <path
-                        class="radar-band"
-                        data-testid="radar-band"
-                        fill-rule="evenodd"
-                        d=band_path(&pick(&q, |q| q.q1), &pick(&q, |q| q.q3))
-                    />
-                })}
-                {move || previous().map(|scores| view! {
-                    <polygon
-                        class="radar-previous"
-                        data-testid="radar-previous"
-                        data-values=values(scores.clone())
-                        points=svg_points(&RADAR.points(&scores))
-                    />
-                })}
-                {move || quartiles().map(|q| {
-                    let medians = pick(&q, |q| q.median);
-                    view! {
+            <div class="radar-frame">
+                <svg
+                    viewBox=format!("{0} {0} {1} {1}", c.x - HALF_VIEW, 2.0 * HALF_VIEW)
+                    role="img"
+                    aria-labelledby="radar-titre radar-description"
+                    data-testid="radar"
+                >
+                    <title id="radar-titre">{move || match shown_group() {
+                        Some(name) => i18n.n().radar_label.replace("{title}", i18n.t().results_radar_title).replace("{group}", &name),
+                        None => i18n.t().results_radar_title.to_string(),
+                    }}</title>
+                    <desc id="radar-description">{move || i18n.t().results_radar_desc}</desc>
+                    // Turned so the axes point to the corners, where the buttons are.
+                    <g transform=format!("rotate(-45 {} {})", c.x, c.y)>
+                        {rings.into_iter().map(|points| view! { <polygon class="radar-ring" points=points/> }).collect_view()}
+                        {spokes.collect_view()}
+                        {move || quartiles().map(|q| view! {
+                            <path
+                                class="radar-band"
+                                data-testid="radar-band"
+                                fill-rule="evenodd"
+                                d=band_path(&pick(&q, |q| q.q1), &pick(&q, |q| q.q3))
+                            />
+                        })}
+                        {move || previous().map(|scores| view! {
+                            <polygon
+                                class="radar-previous"
+                                data-testid="radar-previous"
+                                data-values=values(scores.clone())
+                                points=svg_points(&RADAR.points(&scores))
+                            />
+                        })}
+                        {move || quartiles().map(|q| {
+                            let medians = pick(&q, |q| q.median);
+                            view! {
+                                <polygon
+                                    class="radar-median"
+                                    data-testid="radar-median"
+                                    data-values=values(medians.clone())
+                                    points=svg_points(&RADAR.points(&medians))
+                                />
+                            }
+                        })}
                         <polygon
-                            class="radar-median"
-                            data-testid="radar-median"
-                            data-values=values(medians.clone())
-                            points=svg_points(&RADAR.points(&medians))
+                            class="radar-current"
+                            data-testid="radar-current"
+                            data-values=move || values(current())
+                            points=move || svg_points(&RADAR.points(&current()))
                         />
-                    }
-                })}
-                <polygon
-                    class="radar-current"
-                    data-testid="radar-current"
-                    data-values=move || values(current())
-                    points=move || svg_points(&RADAR.points(&current()))
-                />
-                {labels}
-            </svg>
-            <figcaption class="radar-legend">
-                <span class="legend-current">{move || i18n.t().results_current}</span>
-                <Show when=move || previous().is_some()>
-                    <span class="legend-previous">{move || i18n.t().results_previous}</span>
-                </Show>
-                <Show when=move || quartiles().is_some()>
-                    <span class="legend-median">{move || i18n.n().radar_median}</span>
-                    <span class="legend-band">{move || i18n.n().radar_band}</span>
-                </Show>
-            </figcaption>
+                    </g>
+                </svg>
+                {buttons}
+            </div>
+            // A legend only when there is more than this campaign's shape to tell apart.
+            <Show when=move || previous().is_some() || quartiles().is_some()>
+                <figcaption class="radar-legend">
+                    <span class="legend-current">{move || i18n.t().results_current}</span>
+                    <Show when=move || previous().is_some()>
+                        <span class="legend-previous">{move || i18n.t().results_previous}</span>
+                    </Show>
+                    <Show when=move || quartiles().is_some()>
+                        <span class="legend-median">{move || i18n.n().radar_median}</span>
+                        <span class="legend-band">{move || i18n.n().radar_band}</span>
+                    </Show>
+                </figcaption>
+            </Show>
         </figure>
+    }
+}
+
+/// The radar's values as a table: this campaign, the previous one, the group's median and band.
+#[component]
+pub fn AxisTable(
+    #[prop(into)] axes: Signal<Vec<RadarAxis>>,
+    #[prop(optional, into)] group: MaybeProp<String>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let has_previous = move || axes.with(|a| a.iter().all(|x| x.previous.is_some()));
+    view! {
         <table class="score-table" data-testid="axis-table">
             <caption>{move || i18n.t().results_radar_title}</caption>
             <thead>
                 <tr>
                     <th scope="col">{move || i18n.t().results_axis}</th>
                     <th scope="col">{move || i18n.t().results_score}</th>
-                    <Show when=move || previous().is_some()>
+                    <Show when=has_previous>
                         <th scope="col">{move || i18n.t().results_previous}</th>
                     </Show>
                     <Show when=move || group.get().is_some()>
@@ -199,7 +216,7 @@ pub fn RadarChart(
 
 #[cfg(test)]
 mod tests {
-    use super::{band_path, wrap};
+    use super::band_path;
 
     #[test]
     fn the_band_is_the_q3_polygon_with_the_q1_polygon_cut_out() {
@@ -210,14 +227,5 @@ mod tests {
             assert!(ring.starts_with('M') && ring.ends_with('Z'), "{ring}");
             assert_eq!(ring.matches('L').count(), 3, "four corners: {ring}");
         }
-    }
-
-    #[test]
-    fn long_titles_wrap_on_words() {
-        assert_eq!(
-            wrap("Démocratie et services publics", 13),
-            ["Démocratie et", "services", "publics"]
-        );
-        assert_eq!(wrap("Vivre ensemble", 13), ["Vivre", "ensemble"]);
     }
 }

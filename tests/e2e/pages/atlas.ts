@@ -1,4 +1,5 @@
 import { expect, type Locator, type Page } from '@playwright/test';
+import { ResultsScreen } from './results';
 
 /** What a town's administrator fills in to publish an example. */
 export interface ExampleDraft {
@@ -15,8 +16,7 @@ export class AtlasResults {
   constructor(readonly page: Page) {}
 
   async open() {
-    await this.page.goto('/resultats');
-    await expect(this.page.getByRole('heading', { level: 1 })).toContainText('Résultats');
+    await new ResultsScreen(this.page).open();
   }
 
   /** The suggested action about the question titled `question`. */
