@@ -29,6 +29,7 @@ pub static TEXTS: Texts = Texts {
     question_not_found: "This question does not exist in the questionnaire.",
     unanswered: "Not answered",
     question_label: "Question",
+    of: "of",
     progress_label: "Theme progress",
     help_toggle: "Why this question?",
     comment_label: "Comment (optional)",

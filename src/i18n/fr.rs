@@ -29,6 +29,7 @@ pub static TEXTS: Texts = Texts {
     question_not_found: "Cette question n'existe pas dans le questionnaire.",
     unanswered: "Sans réponse",
     question_label: "Question",
+    of: "sur",
     progress_label: "Progression du thème",
     help_toggle: "Pourquoi cette question ?",
     comment_label: "Commentaire (facultatif)",

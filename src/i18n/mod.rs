@@ -100,6 +100,7 @@ pub struct Texts {
     pub question_not_found: &'static str,
     pub unanswered: &'static str,
     pub question_label: &'static str,
+    pub of: &'static str,
     pub progress_label: &'static str,
     pub help_toggle: &'static str,
     pub comment_label: &'static str,
