@@ -104,7 +104,10 @@ async fn the_radar_draws_the_group_median_and_band_with_their_text_alternative()
         .unwrap();
     let handle = leptos::mount::mount_to(container.clone().unchecked_into(), move || {
         arobase::i18n::provide_i18n(diagnostic::Lang::Fr);
-        view! { <RadarChart axes=Signal::derive(move || axes.clone()) group=group/> }
+        let selected = RwSignal::new(None);
+        view! {
+            <RadarChart axes=Signal::derive(move || axes.clone()) group=group selected=selected detail_id="axis-detail"/>
+        }
     });
     next_tick().await;
 
