@@ -46,6 +46,8 @@ test.describe('results', () => {
     await expect(page.getByTestId('priorities').locator('li')).toHaveCount(2);
 
     await page.emulateMedia({ media: 'print' });
+    // The screenshot at the paper's width (A4 less 2 × 12 mm margins, 96 px per inch), to see the page.
+    await page.setViewportSize({ width: 703, height: 1032 });
     await page.screenshot({ path: test.info().outputPath('report-print.png'), fullPage: true });
     const pdf = await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true });
     const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) ?? []).length;
