@@ -102,6 +102,8 @@ async function screenshots() {
       await context.addInitScript(() => localStorage.setItem('arobase.pwa.install-banner-dismissed', '1'));
       const page = await context.newPage();
       await page.goto(base + shot.path);
+      // The app has taken over from the served static shell when its navigation shows.
+      await page.getByRole('navigation', { name: 'Navigation principale' }).waitFor();
       await page.getByRole('heading', { level: 1 }).waitFor();
       await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
       const file = join(iconsDir, shot.name);
