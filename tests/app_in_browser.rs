@@ -67,7 +67,7 @@ async fn app_mounts_with_french_navigation_and_focused_heading() {
 /// accessible name that says so, and the table's median and Q1–Q3 columns.
 #[wasm_bindgen_test]
 async fn the_radar_draws_the_group_median_and_band_with_their_text_alternative() {
-    use arobase::components::results::radar::{RadarAxis, RadarChart};
+    use arobase::components::results::radar::{AxisTable, RadarAxis, RadarChart};
     use diagnostic::network::Quartiles;
     use leptos::prelude::*;
 
@@ -105,8 +105,11 @@ async fn the_radar_draws_the_group_median_and_band_with_their_text_alternative()
     let handle = leptos::mount::mount_to(container.clone().unchecked_into(), move || {
         arobase::i18n::provide_i18n(diagnostic::Lang::Fr);
         let selected = RwSignal::new(None);
+        let axes = Signal::derive(move || axes.clone());
+        // The chart, and its figures as a table (in the results' « Scores » section).
         view! {
-            <RadarChart axes=Signal::derive(move || axes.clone()) group=group selected=selected detail_id="axis-detail"/>
+            <RadarChart axes=axes group=group selected=selected detail_id="axis-detail"/>
+            <AxisTable axes=axes group=group/>
         }
     });
     next_tick().await;
