@@ -9,27 +9,12 @@
 // newer figures is made to fail (offline-like), so the cached page stays what is drawn.
 // Usage: node scripts/bench-compare.mjs   (needs `make build`; starts its own server)
 import { chromium } from '@playwright/test';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { ARGS, startServer } from './bench-lib.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 5);
 const THROTTLE = Number(process.env.THROTTLE ?? 4);
-const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-const dir = mkdtempSync(join(tmpdir(), 'arobase-bench-'));
-const server = spawn('target/release/arobase-server',
-  ['--listen', '127.0.0.1:0', '--database-url', `sqlite://${dir}/bench.sqlite`, '--dist', 'dist'],
-  { stdio: ['ignore', 'pipe', 'inherit'] });
-const base = await new Promise((resolve, reject) => {
-  server.stdout.on('data', (chunk) => {
-    const match = /http:\/\/[\d.:]+/.exec(chunk.toString());
-    if (match) resolve(match[0]);
-  });
-  server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-});
+const { base, stop } = await startServer();
 
 const range = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -114,6 +99,5 @@ try {
   console.log(`  opening « Niveaux @ et questions du groupe » (levels, ${questions.length} question lines): ${range(details)}`);
   await browser.close();
 } finally {
-  server.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
+  stop();
 }

@@ -9,11 +9,12 @@ export const CHROMIUM = '/usr/bin/chromium';
 export const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-/** Starts `target/release/arobase-server` on its own SQLite file; resolves to `{ base, stop }`. */
-export async function startServer(env = {}) {
+/** Starts the release server (or `server`, serving `dist`) on its own SQLite file; resolves to
+ *  `{ base, stop }`. */
+export async function startServer({ server: binary = 'target/release/arobase-server', dist = 'dist', env = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'arobase-bench-'));
-  const server = spawn('target/release/arobase-server',
-    ['--listen', '127.0.0.1:0', '--database-url', `sqlite://${dir}/bench.sqlite`, '--dist', 'dist'],
+  const server = spawn(binary,
+    ['--listen', '127.0.0.1:0', '--database-url', `sqlite://${dir}/bench.sqlite`, '--dist', dist],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RUST_LOG: 'warn', ...env } });
   const base = await new Promise((resolve, reject) => {
     server.stdout.on('data', (chunk) => {

@@ -7,27 +7,12 @@
 // of its question, so the answers shown stay the same — and the page reloads.
 // Usage: node scripts/bench-tap.mjs   (needs `make build`; starts its own server on a free port)
 import { chromium } from '@playwright/test';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { ARGS, startServer } from './bench-lib.mjs';
 
 const TAPS = Number(process.env.TAPS ?? 300);
 const LOG_OPS = Number(process.env.LOG_OPS ?? 10000);
-const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-const dir = mkdtempSync(join(tmpdir(), 'arobase-bench-'));
-const server = spawn('target/release/arobase-server',
-  ['--listen', '127.0.0.1:0', '--database-url', `sqlite://${dir}/bench.sqlite`, '--dist', 'dist'],
-  { stdio: ['ignore', 'pipe', 'inherit'] });
-const base = await new Promise((resolve, reject) => {
-  server.stdout.on('data', (chunk) => {
-    const match = /http:\/\/[\d.:]+/.exec(chunk.toString());
-    if (match) resolve(match[0]);
-  });
-  server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-});
+const { base, stop } = await startServer();
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
@@ -101,6 +86,5 @@ try {
   }
   await browser.close();
 } finally {
-  server.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
+  stop();
 }

@@ -7,29 +7,14 @@
 //        DIST=/path/to/dist SERVER=/path/to/arobase-server node scripts/measure-results.mjs
 //        (another build, e.g. the main branch's, for the figures before a change)
 import { chromium } from '@playwright/test';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { ARGS, startServer } from './bench-lib.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const DIST = process.env.DIST ?? 'dist';
 const SERVER = process.env.SERVER ?? 'target/release/arobase-server';
 const WIDTHS = [360, 390];
-const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-const dir = mkdtempSync(join(tmpdir(), 'arobase-measure-'));
-const server = spawn(SERVER,
-  ['--listen', '127.0.0.1:0', '--database-url', `sqlite://${dir}/measure.sqlite`, '--dist', DIST],
-  { stdio: ['ignore', 'pipe', 'inherit'] });
-const base = await new Promise((resolve, reject) => {
-  server.stdout.on('data', (chunk) => {
-    const match = /http:\/\/[\d.:]+/.exec(chunk.toString());
-    if (match) resolve(match[0]);
-  });
-  server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-});
+const { base, stop } = await startServer({ server: SERVER, dist: DIST });
 
 const range = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -80,6 +65,5 @@ try {
   }
   await browser.close();
 } finally {
-  server.kill();
-  rmSync(dir, { recursive: true, force: true });
+  stop();
 }
