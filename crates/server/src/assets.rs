@@ -74,10 +74,12 @@ impl Assets {
     /// What answers a path that names no file: the app, which routes client-side, in the shell
     /// of the page at that path (404 when the app has no such page).
     pub fn page(&self, request_path: &str) -> (StatusCode, &Arc<Asset>) {
-        match (&self.shells, percent_decode(request_path)) {
-            (Some(shells), Some(path)) => shells.for_path(&path, diagnostic::questionnaire()),
-            _ => (StatusCode::OK, &self.index),
-        }
+        let Some(shells) = &self.shells else {
+            return (StatusCode::OK, &self.index);
+        };
+        // A path that does not even decode names no page.
+        let path = percent_decode(request_path).unwrap_or_default();
+        shells.for_path(&path, diagnostic::questionnaire())
     }
 
     pub fn len(&self) -> usize {
@@ -254,7 +256,9 @@ pub fn load_blocking(dist: &Path) -> Result<AppFiles, AssetsError> {
     let index = Arc::clone(&files["/index.html"]);
     let html = String::from_utf8_lossy(&index.identity().body);
     let script_hashes = inline_script_hashes(&html);
+    let shells_started = Instant::now();
     let shells = Shells::build(&html, diagnostic::questionnaire())?;
+    let shells_ms = shells_started.elapsed().as_millis() as u64;
     if shells.is_none() {
         tracing::warn!(
             slot = SLOT,
@@ -268,7 +272,8 @@ pub fn load_blocking(dist: &Path) -> Result<AppFiles, AssetsError> {
         identity_bytes,
         smallest_bytes,
         inline_scripts = script_hashes.len(),
-        page_shells = shells.as_ref().map_or(0, Shells::len),
+        page_shells = shells.as_ref().map_or(0, Shells::count),
+        shells_ms,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "app files loaded and compressed"
     );

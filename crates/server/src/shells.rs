@@ -80,12 +80,9 @@ impl Shells {
         }
     }
 
-    pub fn len(&self) -> usize {
+    /// How many shells were rendered (the « page introuvable » one included).
+    pub fn count(&self) -> usize {
         self.by_path.len() + 1
-    }
-
-    pub fn is_empty(&self) -> bool {
-        false
     }
 }
 
@@ -183,7 +180,7 @@ mod tests {
         let shells = Shells::build(INDEX, q).unwrap().expect("slot present");
         let questions: usize = q.themes.iter().map(|t| t.questions.len()).sum();
         assert_eq!(
-            shells.len(),
+            shells.count(),
             pages::STATIC_PAGES.len() + q.themes.len() + questions + 1
         );
 

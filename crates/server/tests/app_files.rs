@@ -244,6 +244,7 @@ async fn head_has_the_get_headers_and_no_body(#[case] path: &str, #[case] accept
 #[case::api_lookalike("/apiculture", 404, "Page introuvable")]
 #[case::missing_file("/missing.js", 404, "Page introuvable")]
 #[case::unicode("/commune/%C3%89vreux", 404, "Page introuvable")]
+#[case::undecodable("/%FF%FE", 404, "Page introuvable")]
 #[tokio::test]
 async fn app_paths_get_their_page_in_the_shell(
     #[case] path: &str,
