@@ -19,9 +19,7 @@ impl Place<'_> {
     }
 }
 
-pub fn question_href(theme: &str, question: &str) -> String {
-    format!("/questionnaire/{theme}/{question}")
-}
+pub use diagnostic::pages::question_path as question_href;
 
 /// Every question in asking order, with its place.
 pub fn places(q: &Questionnaire) -> impl Iterator<Item = Place<'_>> {

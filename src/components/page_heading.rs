@@ -32,3 +32,17 @@ pub fn remove_static_shell() {
         shell.remove();
     }
 }
+
+/// The option tapped on the server's copy of `question` while the app was loading, if any: a
+/// question link's static shell has real radio buttons (crates/server/src/shells.rs), named by
+/// the question's id, so that a first visit can answer before the WebAssembly runs. Read before
+/// the shell goes; the caller checks the option is one of the question's.
+pub fn static_shell_choice(question_id: &str) -> Option<String> {
+    let checked = document()
+        .query_selector("#app-shell input[type=radio]:checked")
+        .ok()
+        .flatten()?;
+    (checked.get_attribute("name").as_deref() == Some(question_id))
+        .then(|| checked.get_attribute("value"))
+        .flatten()
+}

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::page_heading::PageHeading;
+use crate::components::page_heading::{static_shell_choice, PageHeading};
 use crate::components::results::campaign::format_long_date;
 use crate::components::results::compare::in_place_sentence;
 use crate::components::save_status::SaveStatus;
@@ -46,6 +46,14 @@ fn QuestionScreen(place: Place<'static>) -> impl IntoView {
     let store = use_local_store();
     let question = place.question;
     store.set_last_question(&question.id);
+    // Opened from a link, the question was on screen (the server's copy) before the app ran, and
+    // the official may already have tapped an option there: that tap is an answer, kept as such.
+    if let Some(option) = static_shell_choice(&question.id) {
+        let known = question.answers.iter().any(|o| o.id == option);
+        if known && store.answer(&question.id).map(|a| a.option) != Some(option.clone()) {
+            store.choose(&question.id, &option);
+        }
+    }
     let total = place.theme.questions.len();
     let position = place.index + 1;
     let (previous, next) = neighbours(questionnaire(), &question.id);

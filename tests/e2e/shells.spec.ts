@@ -1,5 +1,6 @@
 import { test, expect, type Browser } from '@playwright/test';
 import { AppPage } from './pages/app';
+import { loadQuestionnaire, QuestionScreen } from './pages/questionnaire';
 
 // Every route paints its real heading before any script runs: the server puts it into the HTML
 // (crates/server/src/shells.rs), and the app takes over with the same heading in the same place.
@@ -86,5 +87,63 @@ test.describe('pages paint before the app runs', () => {
     await expect(page.locator('#app-shell')).toHaveCount(0);
     await expect(app.heading).toHaveText(question.heading);
     await expect(page.getByRole('radio').first()).toBeVisible();
+  });
+
+  test('a question link can be answered before the app runs: the app keeps that tap', async ({ page, request }) => {
+    const secu = (await loadQuestionnaire(request)).flatMap((t) => t.questions).find((q) => q.id === 'secu-mfa')!;
+    const label = secu.options[1];
+    // Hold the main WebAssembly back: only what the server sent is on screen.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(/\/arobase-[0-9a-f]{16}_bg\.wasm$/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(question.path);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(question.heading);
+    await expect(page.getByRole('radio')).toHaveCount(secu.options.length);
+    await expect(page.getByText('Pourquoi cette question ?')).toBeVisible();
+    await page.getByRole('radio', { name: label, exact: true }).check();
+    release();
+    const screen = new QuestionScreen(page);
+    await expect(page.locator('#app-shell')).toHaveCount(0);
+    await expect(screen.option(label)).toBeChecked();
+    await expect(screen.saveStatus).toHaveText('Enregistré sur ce téléphone');
+    await page.reload();
+    await expect(screen.option(label)).toBeChecked();
+  });
+
+  test('the options sit where the app draws them, and a first visit starts from the home page without the app', async ({ browser, baseURL }) => {
+    const noScript = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+    const served = await noScript.newPage();
+    await served.goto('/');
+    await served.getByRole('link', { name: 'Commencer le diagnostic' }).click();
+    await expect(served.getByRole('heading', { level: 1 })).toHaveText(/.+/);
+    const servedHeading = (await served.getByRole('heading', { level: 1 }).textContent())!.trim();
+    const servedOptions = await served.getByRole('radio').evaluateAll((radios) =>
+      radios.map((r) => [r.closest('label')!.textContent!.trim(), r.closest('label')!.getBoundingClientRect().y] as const),
+    );
+    expect(servedOptions.length).toBeGreaterThanOrEqual(3);
+    const path = new URL(served.url()).pathname;
+    await noScript.close();
+
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'fr-FR' });
+    const page = await context.newPage();
+    const app = new AppPage(page, baseURL!);
+    await app.goto('/');
+    await page.getByRole('link', { name: 'Commencer le diagnostic' }).click();
+    await expect(page).toHaveURL(new RegExp(`${path}$`));
+    await expect(app.heading).toHaveText(servedHeading);
+    await expect(page.locator('#app-shell')).toHaveCount(0);
+    const appOptions = await page.getByRole('radio').evaluateAll((radios) =>
+      radios.map((r) => [r.closest('label')!.textContent!.trim(), r.closest('label')!.getBoundingClientRect().y] as const),
+    );
+    expect(appOptions.map(([text]) => text)).toEqual(servedOptions.map(([text]) => text));
+    // Opened from the link, the app draws them in the same place (within a pixel).
+    await page.goto(path);
+    await expect(page.locator('#app-shell')).toHaveCount(0);
+    const reopened = await page.getByRole('radio').evaluateAll((radios) => radios.map((r) => r.closest('label')!.getBoundingClientRect().y));
+    reopened.forEach((y, i) => expect(Math.abs(y - servedOptions[i][1]), `option ${i + 1}`).toBeLessThanOrEqual(1));
+    await context.close();
   });
 });

@@ -170,6 +170,19 @@ pub const NOT_FOUND: StaticPage = StaticPage {
     }),
 };
 
+/// The home page's way in for a phone with no answer yet. The server's home shell links it to
+/// the first question, so a first visit can start before the WebAssembly has run.
+pub const HOME_START: Words = Words {
+    fr: "Commencer le diagnostic",
+    en: "Start the assessment",
+};
+
+/// The question page's help toggle (in the server's question shell too).
+pub const HELP_TOGGLE: Words = Words {
+    fr: "Pourquoi cette question ?",
+    en: "Why this question?",
+};
+
 /// « Question 3 sur 12 »: where a question stands in its theme, above its heading.
 pub fn question_position(lang: Lang, position: usize, total: usize) -> String {
     match lang {
@@ -220,6 +233,28 @@ impl Page<'_> {
             Page::NotFound => NOT_FOUND.title.get(lang),
         }
     }
+
+    /// The page's canonical path; `None` for [`Page::NotFound`].
+    pub fn path(&self) -> Option<String> {
+        match self {
+            Page::Static(page) => Some(page.path.to_string()),
+            Page::Theme(theme) => Some(theme_path(&theme.id)),
+            Page::Question {
+                theme, question, ..
+            } => Some(question_path(&theme.id, &question.id)),
+            Page::NotFound => None,
+        }
+    }
+}
+
+/// A theme's page: `/questionnaire/<theme>`.
+pub fn theme_path(theme: &str) -> String {
+    format!("{}/{theme}", QUESTIONNAIRE.path)
+}
+
+/// A question's page: `/questionnaire/<theme>/<question>`.
+pub fn question_path(theme: &str, question: &str) -> String {
+    format!("{}/{theme}/{question}", QUESTIONNAIRE.path)
 }
 
 /// The page at `path` (no query, no fragment); one trailing slash is ignored.

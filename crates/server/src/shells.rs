@@ -38,22 +38,29 @@ impl Shells {
         if !index_html.contains(SLOT) {
             return Ok(None);
         }
-        let render = |page: Page| Asset::html(fill(index_html, &page)).map(Arc::new);
-        let mut by_path = HashMap::new();
-        for page in pages::STATIC_PAGES {
-            by_path.insert(page.path.to_string(), render(Page::Static(page))?);
-        }
+        let first_question = questionnaire.themes.iter().find_map(|theme| {
+            let question = theme.questions.first()?;
+            Some(pages::question_path(&theme.id, &question.id))
+        });
+        let render = |page: Page| {
+            Asset::html(fill(index_html, &page, first_question.as_deref())).map(Arc::new)
+        };
+        let mut every_page: Vec<Page> = pages::STATIC_PAGES.map(Page::Static).to_vec();
         for theme in &questionnaire.themes {
-            let theme_path = format!("/questionnaire/{}", theme.id);
-            for (index, question) in theme.questions.iter().enumerate() {
-                let page = Page::Question {
+            every_page.push(Page::Theme(theme));
+            every_page.extend(theme.questions.iter().enumerate().map(|(index, question)| {
+                Page::Question {
                     theme,
                     question,
                     position: index + 1,
-                };
-                by_path.insert(format!("{theme_path}/{}", question.id), render(page)?);
+                }
+            }));
+        }
+        let mut by_path = HashMap::new();
+        for page in every_page {
+            if let Some(path) = page.path() {
+                by_path.insert(path, render(page)?);
             }
-            by_path.insert(theme_path, render(Page::Theme(theme))?);
         }
         Ok(Some(Shells {
             by_path,
@@ -64,16 +71,9 @@ impl Shells {
     /// The shell for a request path and its status: 404 with the « page introuvable » shell
     /// when no page of the app answers the path.
     pub fn for_path(&self, path: &str, questionnaire: &Questionnaire) -> (StatusCode, &Arc<Asset>) {
-        let shell = match page_at(path, questionnaire) {
-            Page::Static(page) => self.by_path.get(page.path),
-            Page::Theme(theme) => self.by_path.get(&format!("/questionnaire/{}", theme.id)),
-            Page::Question {
-                theme, question, ..
-            } => self
-                .by_path
-                .get(&format!("/questionnaire/{}/{}", theme.id, question.id)),
-            Page::NotFound => None,
-        };
+        let shell = page_at(path, questionnaire)
+            .path()
+            .and_then(|canonical| self.by_path.get(&canonical));
         match shell {
             Some(shell) => (StatusCode::OK, shell),
             None => (StatusCode::NOT_FOUND, &self.not_found),
@@ -86,9 +86,10 @@ impl Shells {
     }
 }
 
-/// `index_html` with the page's title and its heading in the slot. French: the server cannot know
+/// `index_html` with the page's title and its heading in the slot (`first_question`: the home
+/// page's way in). French: the server cannot know
 /// a phone's chosen language, and French is the app's first language (`<html lang="fr">`).
-fn fill(index_html: &str, page: &Page) -> String {
+fn fill(index_html: &str, page: &Page, first_question: Option<&str>) -> String {
     let lang = Lang::Fr;
     let title = page.title(lang);
     let heading = format!("<h1 tabindex=\"-1\">{}</h1>", escape(title));
@@ -104,25 +105,55 @@ fn fill(index_html: &str, page: &Page) -> String {
                 .lead
                 .map(|lead| format!("<p{class}>{}</p>", escape(lead.get(lang))))
                 .unwrap_or_default();
-            format!("{heading}{lead}")
+            // A first visit can start before the WebAssembly has run: a plain link to the first
+            // question, whose own shell can be answered (the app shows the same button).
+            let start = match (page.path == pages::HOME.path, first_question) {
+                (true, Some(href)) => format!(
+                    "<div class=\"actions\"><a href=\"{}\" class=\"button button-primary\">{}</a></div>",
+                    escape(href),
+                    escape(pages::HOME_START.get(lang))
+                ),
+                _ => String::new(),
+            };
+            format!("{heading}{lead}{start}")
         }
         Page::Theme(theme) => {
             format!("{heading}<p>{}</p>", escape(theme.description.get(lang)))
         }
-        // The question page's first lines as the app draws them, so the heading stays in place.
+        // The question page's first lines as the app draws them, so nothing moves when it takes
+        // over; its options are real radio buttons, so a first visit can answer while the
+        // WebAssembly loads (the app keeps that tap: `src/pages/question.rs`). Their ids differ
+        // from the app's, which is built beside the shell before the shell goes.
         Page::Question {
             theme,
-            question: _,
+            question,
             position,
         } => {
             let total = theme.questions.len();
+            let options: String = question
+                .answers
+                .iter()
+                .map(|option| {
+                    let id = escape(&format!("shell--{}--{}", question.id, option.id));
+                    format!(
+                        "<label class=\"choice choice-large\" for=\"{id}\"><input type=\"radio\" id=\"{id}\" \
+                         name=\"{}\" value=\"{}\"><span>{}</span></label>",
+                        escape(&question.id),
+                        escape(&option.id),
+                        escape(option.label.get(lang)),
+                    )
+                })
+                .collect();
             format!(
-                "<p class=\"question-position\"><a href=\"/questionnaire/{}\">{}</a> · <span>{}</span></p>\
+                "<p class=\"question-position\"><a href=\"{}\">{}</a> · <span>{}</span></p>\
                  <progress class=\"theme-progress-bar\" max=\"{total}\" value=\"{position}\"></progress>\
-                 <form class=\"question\"><fieldset class=\"choice-group\"><legend>{heading}</legend></fieldset></form>",
-                escape(&theme.id),
+                 <form class=\"question\"><fieldset class=\"choice-group\"><legend>{heading}</legend>\
+                 <details class=\"help\"><summary>{}</summary><p>{}</p></details>{options}</fieldset></form>",
+                escape(&pages::theme_path(&theme.id)),
                 escape(theme.title.get(lang)),
                 escape(&pages::question_position(lang, *position, total)),
+                escape(pages::HELP_TOGGLE.get(lang)),
+                escape(question.help.get(lang)),
             )
         }
         Page::NotFound => {
@@ -199,6 +230,23 @@ mod tests {
             escape(&question.text.fr)
         )));
         assert!(html.contains(&format!("Question 2 sur {}", theme.questions.len())));
+        // Its options can be answered before the app runs (under ids of their own).
+        for option in &question.answers {
+            assert!(html.contains(&format!(
+                "<input type=\"radio\" id=\"shell--{q}--{o}\" name=\"{q}\" value=\"{o}\"><span>{}</span>",
+                escape(&option.label.fr),
+                q = question.id,
+                o = option.id,
+            )));
+        }
+        assert!(html.contains(&escape(&question.help.fr)));
+
+        let (_, home) = shells.for_path("/", q);
+        let first = &q.themes[0].questions[0];
+        assert!(body(home).contains(&format!(
+            "<a href=\"/questionnaire/{}/{}\" class=\"button button-primary\">Commencer le diagnostic</a>",
+            q.themes[0].id, first.id
+        )));
 
         let (status, shell) = shells.for_path("/rejoindre", q);
         assert_eq!(status, StatusCode::OK);

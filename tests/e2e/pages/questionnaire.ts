@@ -39,6 +39,8 @@ export class QuestionScreen {
   async open(question: QuestionRef) {
     await this.page.goto(`/questionnaire/${question.theme}/${question.id}`);
     await expect(this.heading).toHaveText(question.text);
+    // The server's copy of the question shows first (and can be answered): wait for the app's.
+    await expect(this.page.locator('#app-shell')).toHaveCount(0);
   }
 
   get heading(): Locator {
