@@ -10,7 +10,7 @@ export AROBASE_TEST_POSTGRES_URL ?= postgres://arobase_test:arobase_test@127.0.0
 SERVER := target/release/arobase-server
 
 .PHONY: run setup setup-test build app server test lint test-native test-wasm test-e2e \
-	postgres sim communes bench bench-size bench-tap bench-sync bench-network bench-compare bench-live bench-first-question clean
+	postgres sim fixtures communes bench bench-size bench-tap bench-sync bench-network bench-compare bench-live bench-first-question clean
 
 ## run: install what is missing, build everything, serve the app at http://127.0.0.1:8080
 run: build
@@ -56,6 +56,10 @@ test-e2e: build
 sim:
 	SIM_SCHEDULES=$${SIM_SCHEDULES:-200000} cargo test -p diagnostic --test simulation -- \
 		--nocapture simulated_towns_converge
+
+## fixtures: write this release's upgrade fixtures (crates/server/tests/upgrade.rs keeps every release's)
+fixtures: postgres
+	cargo test -p server --test upgrade -- --ignored write_fixtures
 
 ## postgres: start the local PostgreSQL server and make the test role and database (idempotent)
 postgres:

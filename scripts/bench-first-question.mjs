@@ -20,9 +20,10 @@ const SLOW_4G = { offline: false, latency: 150, downloadThroughput: (1.6 * 1024 
 const QUESTION_LINK = '/questionnaire/dematerialisation/demat-demarches-en-ligne';
 
 /**
- * Records, in the page, two moments: when the served page's own answer buttons can be tapped (a
- * question link's static shell, crates/server/src/shells.rs: the app keeps that tap), with the
- * bytes of what had arrived by then; and when the app's first answer button is in place.
+ * Records, in the page, two moments: when the first answer buttons can be tapped — the served
+ * page's own (a question link's static shell, crates/server/src/shells.rs: the app keeps that
+ * tap), or the app's if it took over first — with the bytes of what had arrived by then; and when
+ * the app's first answer button is in place.
  */
 function watchFirstQuestion() {
   const bytesBy = (t) => performance.getEntries()
@@ -31,7 +32,9 @@ function watchFirstQuestion() {
   window.__bytesBy = bytesBy;
   const check = () => {
     if (!window.__served) {
-      const served = document.querySelector('#app-shell input[type=radio]');
+      // The served copy's options, or the app's if it took over first (a link it followed).
+      const shell = document.getElementById('app-shell');
+      const served = shell ? shell.querySelector('input[type=radio]') : document.querySelector('main input[type=radio]:not(:disabled)');
       if (served && served.getClientRects().length > 0) {
         window.__served = performance.now();
         window.__servedBytes = bytesBy(window.__served);

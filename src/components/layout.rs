@@ -14,6 +14,16 @@ pub fn Shell(children: Children) -> impl IntoView {
     // A question page holds the save status in its own bar, next to « Question suivante »: one
     // live region per page, so a screen reader hears « Enregistré » once.
     let location = use_location();
+    // The served page's static shell shows the page at the address the browser opened. A link
+    // followed before that page has drawn its heading (tapped in the shell itself, which the
+    // router handles once mounted) leaves it describing another page: it goes, and the frame
+    // (with « Chargement… » while a chunk loads) shows instead.
+    let opened = location.pathname.get_untracked();
+    Effect::new(move |_| {
+        if location.pathname.with(|path| *path != opened) {
+            crate::components::page_heading::remove_static_shell();
+        }
+    });
     let page_has_status = move || {
         location.pathname.with(|path| {
             path.trim_matches('/').split('/').count() == 3 && path.starts_with("/questionnaire/")

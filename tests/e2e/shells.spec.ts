@@ -89,6 +89,27 @@ test.describe('pages paint before the app runs', () => {
     await expect(page.getByRole('radio').first()).toBeVisible();
   });
 
+  test('a link followed from the shell once the app runs leaves no stale page on screen', async ({ page }) => {
+    // The app is running (its router follows links) but the question page's chunk is held back,
+    // so the served copy still shows: following its theme link must not leave it on screen.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(/\/(?:split_[a-z_]+|chunk_\d+)-[0-9a-f]{16}\.wasm$/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(question.path);
+    await expect(page.locator('#app-shell')).toBeVisible();
+    // Once the app has mounted, the save status it keeps in the frame exists (hidden meanwhile).
+    await expect(page.locator('#contenu')).toHaveCount(1);
+    await page.locator('#app-shell').getByRole('link', { name: 'Sécurité numérique' }).click();
+    await expect(page).toHaveURL(/\/questionnaire\/securite$/);
+    await expect(page.locator('#app-shell')).toHaveCount(0);
+    await expect(page.getByRole('status').filter({ hasText: 'Chargement' })).toBeVisible();
+    release();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sécurité numérique');
+  });
+
   test('a question link can be answered before the app runs: the app keeps that tap', async ({ page, request }) => {
     const secu = (await loadQuestionnaire(request)).flatMap((t) => t.questions).find((q) => q.id === 'secu-mfa')!;
     const label = secu.options[1];
