@@ -1,7 +1,7 @@
 // What the browser benchmarks share: Debian's Chromium with the Playwright tests' flags, and a
 // throw-away release server on a free loopback port (its request log silenced: figures only).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,10 +9,11 @@ export const CHROMIUM = '/usr/bin/chromium';
 export const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-/** Starts the release server (or `server`, serving `dist`) on its own SQLite file; resolves to
- *  `{ base, stop }`. */
-export async function startServer({ server: binary = 'target/release/arobase-server', dist = 'dist', env = {} } = {}) {
+/** Starts the release server (or `server`, serving `dist`) on its own SQLite file (a fresh one, or
+ *  a copy of `database`); resolves to `{ base, stop }`. */
+export async function startServer({ server: binary = 'target/release/arobase-server', dist = 'dist', env = {}, database } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'arobase-bench-'));
+  if (database) copyFileSync(database, join(dir, 'bench.sqlite'));
   const server = spawn(binary,
     ['--listen', '127.0.0.1:0', '--database-url', `sqlite://${dir}/bench.sqlite`, '--dist', dist],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RUST_LOG: 'warn', ...env } });
