@@ -732,16 +732,20 @@ pub enum StorageError {
 }
 
 impl StorageError {
-    /// Whether the failure is a momentary saturation that the same request may overcome later:
-    /// no pooled connection free within the acquire timeout (a flood), SQLite's lock held past
-    /// the busy timeout (a backup), PostgreSQL's serialisation or lock failures, too many
-    /// connections. The API answers those 503 with `Retry-After` rather than 500.
+    /// Whether the failure is a momentary saturation or outage that the same request may
+    /// overcome later: no pooled connection free within the acquire timeout (a flood, or
+    /// PostgreSQL down), SQLite's lock held past the busy timeout (a backup), PostgreSQL's
+    /// serialisation or lock failures, too many connections, or PostgreSQL's connection lost
+    /// under the query (it stopped, crashed or restarts: the pool connects again once it is
+    /// back, and a push whose commit went unanswered is retried, which is idempotent). The API
+    /// answers those 503 with `Retry-After` rather than 500.
     pub fn is_transient(&self) -> bool {
         let StorageError::Query { source, .. } = self else {
             return false;
         };
         match source {
-            sqlx::Error::PoolTimedOut => true,
+            // Socket errors only: SQLite reports its own I/O failures as database errors.
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => true,
             sqlx::Error::Database(err) => {
                 let code = err.code().unwrap_or_default();
                 if err
@@ -749,8 +753,12 @@ impl StorageError {
                     .is_some()
                 {
                     // serialization_failure, deadlock_detected, lock_not_available,
-                    // too_many_connections.
-                    matches!(code.as_ref(), "40001" | "40P01" | "55P03" | "53300")
+                    // too_many_connections; admin_shutdown, crash_shutdown, cannot_connect_now;
+                    // connection exceptions (class 08).
+                    matches!(
+                        code.as_ref(),
+                        "40001" | "40P01" | "55P03" | "53300" | "57P01" | "57P02" | "57P03"
+                    ) || code.starts_with("08")
                 } else {
                     // SQLite result codes, extended ones included: BUSY (5), LOCKED (6).
                     code.parse::<u32>()

@@ -43,6 +43,10 @@ impl PgStorage {
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // A pooled connection is checked before each use (sqlx's default, relied upon): after
+            // PostgreSQL restarts, dead connections are dropped and new ones made, so the server
+            // reconnects by itself.
+            .test_before_acquire(true)
             .connect_with(options)
             .await
             .map_err(|source| StorageError::PostgresConnect {
