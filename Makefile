@@ -10,7 +10,7 @@ export AROBASE_TEST_POSTGRES_URL ?= postgres://arobase_test:arobase_test@127.0.0
 SERVER := target/release/arobase-server
 
 .PHONY: run setup setup-test build app server test lint test-native test-wasm test-e2e \
-	postgres sim fixtures communes bench bench-size bench-tap bench-sync bench-network bench-compare bench-live bench-first-question clean
+	postgres test-crash fuzz sim fixtures communes bench bench-size bench-tap bench-sync bench-network bench-compare bench-live bench-first-question clean
 
 ## run: install what is missing, build everything, serve the app at http://127.0.0.1:8080
 run: build
@@ -60,6 +60,18 @@ sim:
 ## fixtures: write this release's upgrade fixtures (crates/server/tests/upgrade.rs keeps every release's)
 fixtures: postgres
 	cargo test -p server --test upgrade -- --ignored write_fixtures
+
+## test-crash: the PostgreSQL crash tests (server killed, PostgreSQL stopped) with more crashes
+## than `make test` runs (AROBASE_CRASH_CYCLES, default 100; `make test` runs 20)
+test-crash: postgres
+	AROBASE_CRASH_CYCLES=$${AROBASE_CRASH_CYCLES:-100} cargo test -p server --test durability -- \
+		--nocapture postgres_
+
+## fuzz: the fuzzing of the API's payloads, content, replicas and merge with many more cases than
+## `make test` runs (PROPTEST_CASES, default 50,000; PostgreSQL runs a quarter)
+fuzz: postgres
+	PROPTEST_CASES=$${PROPTEST_CASES:-50000} cargo test -p diagnostic --test fuzz
+	PROPTEST_CASES=$${PROPTEST_CASES:-50000} cargo test -p server --test fuzz
 
 ## postgres: start the local PostgreSQL server and make the test role and database (idempotent)
 postgres:
