@@ -60,8 +60,8 @@ use std::sync::Arc;
 
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::header::CONTENT_LENGTH;
-use axum::http::{HeaderMap, Method, Uri};
+use axum::http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use axum::http::{HeaderMap, HeaderValue, Method, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -196,6 +196,7 @@ pub(crate) fn with_fallbacks_and_layers(api: Router<AppState>, state: AppState) 
                 )
                 .on_failure(DefaultOnFailure::new().latency_unit(LatencyUnit::Millis)),
         )
+        .layer(middleware::from_fn(close_after_refused_body))
         // Outermost, so even the answers of the layers above (413, panic 500) carry them.
         .layer(middleware::from_fn_with_state(
             security,
@@ -234,6 +235,27 @@ async fn reject_oversized_body(request: Request, next: Next) -> Response {
         return ApiError::payload_too_large().into_response();
     }
     next.run(request).await
+}
+
+/// A refusal answered before the request's body was read (401, 413, 415, 429, a 503 shed…)
+/// leaves that body unread, and hyper then closes the connection after the answer without
+/// saying so: a keep-alive client would send its next request into a closed socket and get a
+/// broken pipe instead of an answer. A refusal of a request that carries a body says
+/// `Connection: close`, so the client opens a new connection for the next one.
+async fn close_after_refused_body(request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let has_body = headers.contains_key(TRANSFER_ENCODING)
+        || headers
+            .get(CONTENT_LENGTH)
+            .is_some_and(|length| length.as_bytes() != b"0");
+    let mut response = next.run(request).await;
+    let status = response.status();
+    if has_body && (status.is_client_error() || status.is_server_error()) {
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 #[cfg(test)]
@@ -311,6 +333,30 @@ mod tests {
         let (status, _, body) = send(test_app().await, request).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body, "5");
+    }
+
+    /// Found by `tests/fuzz.rs`: after a refusal that left the body unread, the connection was
+    /// closed without a word and the client's next request failed with a broken pipe.
+    #[tokio::test]
+    async fn refusals_of_a_body_close_the_connection_and_others_keep_it() {
+        let with_body = |content_type: &str, body: &'static str| {
+            Request::post("/api/test-json")
+                .header(CONTENT_TYPE, content_type)
+                .header(CONTENT_LENGTH, body.len())
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let (status, headers, _) = send(test_app().await, with_body("text/plain", "[1]")).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(headers[CONNECTION], "close");
+        let (status, headers, _) =
+            send(test_app().await, with_body("application/json", "[1]")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!headers.contains_key(CONNECTION));
+        let request = Request::get("/api/nope").body(Body::empty()).unwrap();
+        let (status, headers, _) = send(test_app().await, request).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(!headers.contains_key(CONNECTION));
     }
 
     #[tokio::test]
