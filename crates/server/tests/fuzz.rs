@@ -20,10 +20,7 @@ use serde_json::{json, Value};
 use common::{Backend, TestServer};
 
 fn cases(backend: Backend) -> u32 {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|cases| cases.parse().ok())
-        .unwrap_or(2_000);
+    let cases = mutate::cases(2_000);
     match backend {
         Backend::Sqlite => cases,
         Backend::Postgres => (cases / 4).max(1),

@@ -10,6 +10,14 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::Value;
 
+/// Cases per property: `PROPTEST_CASES` (what `make fuzz` raises), or `default`.
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(default)
+}
+
 /// The most bytes an [`Edit::Repeat`] adds.
 const MAX_REPEATED_BYTES: usize = 3 << 20;
 
