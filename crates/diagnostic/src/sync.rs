@@ -831,6 +831,10 @@ pub struct ApiErrorBody {
     /// A stable machine-readable reason (`revoked`, `town_exists`, …), when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// The request's id (`X-Request-Id`), to quote when reporting the failure: it finds the
+    /// server's log lines of that request. Absent from servers older than it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 #[cfg(test)]
