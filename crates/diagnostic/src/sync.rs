@@ -849,6 +849,24 @@ mod tests {
         }
     }
 
+    /// The request id is optional both ways: an app reads a body from a server without it, and
+    /// a server's body without a code or id has neither key.
+    #[test]
+    fn error_bodies_with_and_without_a_request_id() {
+        let old: ApiErrorBody =
+            serde_json::from_str(r#"{"error": "x", "code": "revoked"}"#).unwrap();
+        assert_eq!(old.request_id, None);
+        let new: ApiErrorBody =
+            serde_json::from_str(r#"{"error": "x", "request_id": "3f9c0a7d51e2b864"}"#).unwrap();
+        assert_eq!(new.request_id.as_deref(), Some("3f9c0a7d51e2b864"));
+        let bare = ApiErrorBody {
+            error: "x".into(),
+            code: None,
+            request_id: None,
+        };
+        assert_eq!(serde_json::to_string(&bare).unwrap(), r#"{"error":"x"}"#);
+    }
+
     #[test]
     fn tick_follows_the_wall_clock_or_counts() {
         let zero = Hlc::zero("a");

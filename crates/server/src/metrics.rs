@@ -128,7 +128,7 @@ impl Metrics {
             IntCounterVec::new(
                 Opts::new(
                     "arobase_sync_pushes_total",
-                    "Pushes that reached the database, by outcome (stored, refused, revoked).",
+                    "Pushes by outcome: stored, refused by the push rules, revoked (device removed).",
                 ),
                 &["outcome"],
             ),
