@@ -831,6 +831,10 @@ pub struct ApiErrorBody {
     /// A stable machine-readable reason (`revoked`, `town_exists`, …), when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// The request's id (`X-Request-Id`), to quote when reporting the failure: it finds the
+    /// server's log lines of that request. Absent from servers older than it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 #[cfg(test)]
@@ -843,6 +847,24 @@ mod tests {
             counter,
             device: device.into(),
         }
+    }
+
+    /// The request id is optional both ways: an app reads a body from a server without it, and
+    /// a server's body without a code or id has neither key.
+    #[test]
+    fn error_bodies_with_and_without_a_request_id() {
+        let old: ApiErrorBody =
+            serde_json::from_str(r#"{"error": "x", "code": "revoked"}"#).unwrap();
+        assert_eq!(old.request_id, None);
+        let new: ApiErrorBody =
+            serde_json::from_str(r#"{"error": "x", "request_id": "3f9c0a7d51e2b864"}"#).unwrap();
+        assert_eq!(new.request_id.as_deref(), Some("3f9c0a7d51e2b864"));
+        let bare = ApiErrorBody {
+            error: "x".into(),
+            code: None,
+            request_id: None,
+        };
+        assert_eq!(serde_json::to_string(&bare).unwrap(), r#"{"error":"x"}"#);
     }
 
     #[test]

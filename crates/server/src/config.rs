@@ -107,6 +107,13 @@ pub struct Config {
     #[arg(long, env = "AROBASE_PUBLICATION_DIRECTOR", value_name = "TEXT")]
     pub publication_director: Option<String>,
 
+    /// Address and port of a second listener serving only GET /metrics (Prometheus text
+    /// format): requests by route and status, latencies, pushes, operations stored, live
+    /// streams, database pools. Off unless set; never served on --listen. Keep it private
+    /// (127.0.0.1, or a network only the monitoring reaches): it has no authentication.
+    #[arg(long, env = "AROBASE_METRICS_LISTEN", value_name = "HOST:PORT")]
+    pub metrics_listen: Option<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -289,6 +296,7 @@ impl Default for Config {
             live_per_town: crate::live::DEFAULT_LIVE_PER_TOWN,
             live_streams: crate::live::DEFAULT_LIVE_TOTAL,
             live_max_age: crate::live::DEFAULT_LIVE_MAX_AGE_S,
+            metrics_listen: None,
         }
     }
 }

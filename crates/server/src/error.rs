@@ -1,7 +1,9 @@
 //! Errors: [`ApiError`] for what a request gets back, [`ServerError`] for start-up and serving.
 //!
 //! Every API failure is a JSON object `{"error": "<readable message>"}` with the right status, so
-//! the app can show the message as is; bad input is always a 4xx, never a panic or a 500.
+//! the app can show the message as is; bad input is always a 4xx, never a panic or a 500. The
+//! body also names the request (`request_id`, as its `X-Request-Id` header does) and, for
+//! refusals the app acts on, a stable `code` ([`ApiErrorBody`]).
 
 use std::any::Any;
 
@@ -11,10 +13,12 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use diagnostic::association::codes;
+use diagnostic::sync::ApiErrorBody;
 
 use crate::assets::AssetsError;
 use crate::config::MAX_BODY_BYTES;
 use crate::storage::StorageError;
+use crate::telemetry::RequestId;
 
 /// Longest request path quoted back in an error message.
 const MAX_QUOTED_PATH: usize = 200;
@@ -175,10 +179,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let message = shorten(&self.to_string(), MAX_MESSAGE_CHARS);
-        let body = match self.code() {
-            Some(code) => Json(serde_json::json!({ "error": message, "code": code })),
-            None => Json(serde_json::json!({ "error": message })),
-        };
+        let body = Json(ApiErrorBody {
+            error: message,
+            code: self.code().map(str::to_string),
+            request_id: RequestId::current(),
+        });
         // Errors describe one moment of the server; no cache (nor the service worker) may keep them.
         let mut response = (status, [(CACHE_CONTROL, "no-store")], body).into_response();
         if status == StatusCode::UNAUTHORIZED {

@@ -24,6 +24,7 @@ pub mod handlers;
 pub mod invite;
 pub mod limits;
 pub mod live;
+pub mod metrics;
 pub mod network;
 pub mod operators;
 pub mod retention;
@@ -74,6 +75,8 @@ pub struct AppState {
     pub network: Arc<network::NetworkCache>,
     /// Who listens to which town's log (`GET /api/sync/events`).
     pub live: Arc<LiveHub>,
+    /// Counters and histograms behind `/metrics` (served on `--metrics-listen` only).
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -87,6 +90,7 @@ impl AppState {
             limits: Arc::new(Limits::default()),
             network: Arc::default(),
             live: Arc::new(LiveHub::default()),
+            metrics: Arc::default(),
         }
     }
 
@@ -156,6 +160,23 @@ impl Server {
             source,
         })?;
 
+        let metrics_listener = match &config.metrics_listen {
+            Some(metrics_addr) => Some(TcpListener::bind(metrics_addr).await.map_err(
+                |source| ServerError::Bind {
+                    addr: metrics_addr.clone(),
+                    source,
+                },
+            )?),
+            None => None,
+        };
+        let metrics_addr = match &metrics_listener {
+            Some(listener) => Some(listener.local_addr().map_err(|source| ServerError::Bind {
+                addr: config.metrics_listen.clone().unwrap_or_default(),
+                source,
+            })?),
+            None => None,
+        };
+
         let app = assets::load(config.dist.clone()).await?;
         if let AppFiles::NotBuilt { reason } = &app {
             tracing::warn!(
@@ -186,9 +207,26 @@ impl Server {
         let live = state.live.clone();
         let housekeeping = state.limits.spawn_housekeeping();
         let network_cache = state.network.clone();
+        let metrics_router = metrics::router(state.clone());
         let router = router::router(state);
 
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let metrics = metrics_listener.map(|listener| {
+            let mut stop = shutdown_rx.clone();
+            tokio::spawn(async move {
+                let served = axum::serve(listener, metrics_router)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.wait_for(|stop| *stop).await;
+                    })
+                    .await;
+                if let Err(err) = served {
+                    tracing::error!(error = %err, "the metrics listener stopped");
+                }
+            })
+        });
+        if let Some(metrics_addr) = metrics_addr {
+            tracing::info!(%metrics_addr, "metrics served on http://{metrics_addr}/metrics");
+        }
         let retention = retention::spawn(storage.clone(), host, shutdown_rx.clone());
         let publication = network::spawn(
             storage.clone(),
@@ -222,6 +260,8 @@ impl Server {
                 storage,
                 network: network_cache,
                 first_operator_link,
+                metrics_addr,
+                metrics,
             },
         ))
     }
@@ -242,11 +282,19 @@ pub struct ServerHandle {
     storage: Database,
     network: Arc<network::NetworkCache>,
     first_operator_link: Option<String>,
+    /// The metrics listener's address and task, with `--metrics-listen`.
+    metrics_addr: Option<SocketAddr>,
+    metrics: Option<JoinHandle<()>>,
 }
 
 impl ServerHandle {
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where `GET /metrics` is served (`--metrics-listen`), when it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// The one-time enrolment link of the first operator, made at start when nobody has enrolled
@@ -280,8 +328,13 @@ impl ServerHandle {
             shutdown,
             retention,
             publication,
+            metrics,
             ..
         } = self;
+        // Scrapes are instant reads: nothing to finish.
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         // A pass in progress is one transaction per town: dropping it rolls the current one back.
         retention.abort();
         // A pass in progress writes each ledger in one statement: aborting loses nothing.

@@ -50,6 +50,9 @@
 //! token (invitations and atlas examples, one shared bucket), 429 with `Retry-After` beyond (see [`crate::limits`]). The protocol is
 //! described in `docs/sync.md`.
 //!
+//! Every request gets an id (`X-Request-Id`, see [`crate::telemetry`]) and is counted in the
+//! metrics ([`crate::metrics`], served on their own listener, never here).
+//!
 //! Every request is also under the transport limits: a request timeout and a concurrency cap
 //! (503 with `Retry-After`), and no control character in the decoded path or query string.
 //!
@@ -86,7 +89,9 @@ use crate::handlers::{
     towns, unmatched,
 };
 use crate::limits::transport_error;
+use crate::metrics;
 use crate::security::{add_security_headers, serves_https, SecurityHeaders};
+use crate::telemetry::{self, RequestId};
 use crate::AppState;
 
 /// The whole application: API routes, the app's files and the middleware stack.
@@ -178,14 +183,22 @@ pub(crate) fn with_fallbacks_and_layers(api: Router<AppState>, state: AppState) 
         .layer(middleware::from_fn(reject_control_characters))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(transport)
+        // Outside the transport limits: their 503s are counted too.
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ))
         .layer(
             TraceLayer::new_for_http()
-                // The path only: query strings may one day carry tokens.
+                // The path only: query strings may one day carry tokens. Every event logged
+                // while serving the request is in this span, hence carries its id.
                 .make_span_with(|request: &Request| {
+                    let id = request.extensions().get::<RequestId>();
                     tracing::info_span!(
                         "request",
                         method = %request.method(),
                         path = %request.uri().path(),
+                        request_id = id.map_or("", |id| id.0.as_str()),
                     )
                 })
                 .on_request(())
@@ -197,6 +210,8 @@ pub(crate) fn with_fallbacks_and_layers(api: Router<AppState>, state: AppState) 
                 .on_failure(DefaultOnFailure::new().latency_unit(LatencyUnit::Millis)),
         )
         .layer(middleware::from_fn(close_after_refused_body))
+        // Outside the log span, which reads the id it sets.
+        .layer(middleware::from_fn(telemetry::request_id))
         // Outermost, so even the answers of the layers above (413, panic 500) carry them.
         .layer(middleware::from_fn_with_state(
             security,
@@ -381,6 +396,11 @@ mod tests {
         let (status, headers, body) = send(test_app().await, request).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(headers.contains_key(CONTENT_SECURITY_POLICY));
-        assert_eq!(body, r#"{"error":"internal server error"}"#);
+        // Nothing of the panic, and the request's id, as its header says.
+        let id = headers["x-request-id"].to_str().unwrap();
+        assert_eq!(
+            body,
+            format!(r#"{{"error":"internal server error","request_id":"{id}"}}"#)
+        );
     }
 }

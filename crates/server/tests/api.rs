@@ -54,7 +54,16 @@ async fn unknown_api_paths_are_a_json_404_naming_the_path(#[case] path: &str) {
             .unwrap();
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{method} {path}");
         assert_eq!(response.headers()["content-type"], "application/json");
-        let json: serde_json::Value = response.json().await.unwrap();
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let mut json: serde_json::Value = response.json().await.unwrap();
+        // The request's id, as its header says (tests/metrics.rs tests it further).
+        assert_eq!(
+            json.as_object_mut().unwrap().remove("request_id"),
+            Some(json!(id))
+        );
         assert_eq!(
             json,
             json!({"error": format!("no API endpoint at `{path}`")})
@@ -106,7 +115,11 @@ async fn oversized_body_is_a_json_413(#[case] path: &str) {
     assert_eq!(response.status, 413, "{}", response.head);
     assert_eq!(response.header("content-type"), Some("application/json"));
     assert!(response.header("content-security-policy").is_some());
-    let json: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+    let mut json: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+    assert_eq!(
+        json.as_object_mut().unwrap().remove("request_id"),
+        response.header("x-request-id").map(|id| json!(id))
+    );
     assert_eq!(
         json,
         json!({"error": "request body exceeds the limit of 1048576 bytes"})

@@ -204,6 +204,8 @@ fn help_documents_every_option_and_its_variable() {
         "AROBASE_REQUEST_TIMEOUT",
         "--max-concurrent-requests",
         "AROBASE_MAX_CONCURRENT_REQUESTS",
+        "--metrics-listen",
+        "AROBASE_METRICS_LISTEN",
     ] {
         assert!(help.contains(text), "--help lacks {text}:\n{help}");
     }

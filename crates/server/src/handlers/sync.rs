@@ -20,6 +20,7 @@ use crate::auth::{revoked, Authenticated};
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
+use crate::metrics;
 use crate::storage::{PushOutcome, Storage};
 use crate::AppState;
 
@@ -34,8 +35,12 @@ pub async fn push(
     auth: Authenticated,
     ApiJson(request): ApiJson<Push>,
 ) -> Result<Response, ApiError> {
-    let ops = check_batch(&request.ops, &auth.device_id, diagnostic::questionnaire())
-        .map_err(push_refused)?;
+    let ops = check_batch(&request.ops, &auth.device_id, diagnostic::questionnaire()).map_err(
+        |refusal| {
+            state.metrics.push(metrics::PushOutcome::Refused, 0);
+            push_refused(refusal)
+        },
+    )?;
     super::network::check_network_ops(&state.storage, auth.town_id, auth.admin, &ops).await?;
     super::resume_town_clock(&state, auth.town_id).await?;
     let now = now_ms();
@@ -64,6 +69,7 @@ pub async fn push(
             if let Some(last_seq) = last_seq {
                 state.live.publish(auth.town_id, last_seq as u64);
             }
+            state.metrics.push(metrics::PushOutcome::Stored, inserted);
             tracing::debug!(
                 device = %auth.device_id,
                 received = batch.len(),
@@ -76,8 +82,14 @@ pub async fn push(
                 acknowledgement(&batch, &retried, clock),
             ))
         }
-        PushOutcome::Refused(refusal) => Err(push_refused(refusal)),
-        PushOutcome::Revoked => Err(revoked()),
+        PushOutcome::Refused(refusal) => {
+            state.metrics.push(metrics::PushOutcome::Refused, 0);
+            Err(push_refused(refusal))
+        }
+        PushOutcome::Revoked => {
+            state.metrics.push(metrics::PushOutcome::Revoked, 0);
+            Err(revoked())
+        }
     }
 }
 

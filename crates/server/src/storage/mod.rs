@@ -9,11 +9,13 @@
 //! here (`$1` parameters, `RETURNING`, `ON CONFLICT`), and runtime queries keep the build free of
 //! any live database.
 
+pub mod group;
 pub mod postgres;
 pub mod sqlite;
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use diagnostic::association::{
     AccessRequest, AuditEntry, DecisionKind, Operator, TownDetail, TownList, TownSpaces,
@@ -729,6 +731,14 @@ pub enum StorageError {
 
     #[error("the database holds an unreadable value: {what}")]
     Corrupt { what: String },
+
+    /// The transaction a push shared with others (group commit) failed to start or commit.
+    #[error("a shared transaction failed")]
+    Batch(#[source] Arc<StorageError>),
+
+    /// The writer task is gone (the server is stopping).
+    #[error("the database writer has stopped")]
+    WriterStopped,
 }
 
 impl StorageError {
@@ -740,8 +750,10 @@ impl StorageError {
     /// back, and a push whose commit went unanswered is retried, which is idempotent). The API
     /// answers those 503 with `Retry-After` rather than 500.
     pub fn is_transient(&self) -> bool {
-        let StorageError::Query { source, .. } = self else {
-            return false;
+        let source = match self {
+            StorageError::Query { source, .. } => source,
+            StorageError::Batch(shared) => return shared.is_transient(),
+            _ => return false,
         };
         match source {
             // Socket errors only: SQLite reports its own I/O failures as database errors.
@@ -768,6 +780,14 @@ impl StorageError {
             _ => false,
         }
     }
+}
+
+/// A connection pool's state: connections open, of which idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    pub name: &'static str,
+    pub size: u32,
+    pub idle: usize,
 }
 
 /// The configured database, whichever backend the URL named.
@@ -798,6 +818,32 @@ impl Database {
     pub fn as_sqlite(&self) -> Option<&SqliteStorage> {
         match self {
             Database::Sqlite(sqlite) => Some(sqlite),
+            Database::Postgres(_) => None,
+        }
+    }
+
+    /// The connection pools, as `/metrics` reports them.
+    pub fn pools(&self) -> Vec<PoolStats> {
+        fn stats<DB: sqlx::Database>(name: &'static str, pool: &sqlx::Pool<DB>) -> PoolStats {
+            PoolStats {
+                name,
+                size: pool.size(),
+                idle: pool.num_idle(),
+            }
+        }
+        match self {
+            Database::Sqlite(sqlite) => vec![
+                stats("writer", sqlite.writer()),
+                stats("reader", sqlite.reader()),
+            ],
+            Database::Postgres(postgres) => vec![stats("postgres", postgres.pool())],
+        }
+    }
+
+    /// What the group-commit writer has done, when this backend has one (SQLite).
+    pub fn group_commit(&self) -> Option<&group::GroupStats> {
+        match self {
+            Database::Sqlite(sqlite) => sqlite.group_commit().map(group::GroupCommit::stats),
             Database::Postgres(_) => None,
         }
     }

@@ -81,6 +81,12 @@ impl PgStorage {
         self.pool.is_closed()
     }
 
+    /// No group-commit writer: the pool commits pushes to different towns in parallel, and
+    /// PostgreSQL flushes the WAL of concurrent commits together (see `storage/group.rs`).
+    fn group_commit(&self) -> Option<&super::group::GroupCommit> {
+        None
+    }
+
     async fn ping_db(&self) -> Result<(), StorageError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

@@ -19,6 +19,7 @@ use diagnostic::sync::server::{numbered, sort_batch, Stored};
 use diagnostic::sync::{Commune, CommuneMatch, Device, Epci, Hlc, Operation, Role, Town};
 use sqlx::{QueryBuilder, Row};
 
+use crate::storage::group::{shared_failure, PushArgs, PushBatch};
 use crate::storage::{
     Actor, AuthDevice, AuthOperator, CommuneQuery, CommuneRow, CreateInviteOutcome,
     CreateTownOutcome, DecideOutcome, EnrolOutcome, ModerateOutcome, NetworkTown, NewDevice,
@@ -377,7 +378,11 @@ fn example_from(row: &DbRow) -> Result<AtlasExample, StorageError> {
         campaign: get(row, "campaign")?,
         question: get(row, "question")?,
         what: get(row, "what")?,
-        partner: choice(PartnerType::parse, &get::<String>(row, "partner")?, "partner")?,
+        partner: choice(
+            PartnerType::parse,
+            &get::<String>(row, "partner")?,
+            "partner",
+        )?,
         cost: choice(CostBand::parse, &get::<String>(row, "cost")?, "cost band")?,
         duration: choice(
             DurationBand::parse,
@@ -534,6 +539,188 @@ async fn operator_in(tx: &mut Tx, id: i64) -> Result<Operator, StorageError> {
     .await
     .map_err(failed("reading an operator"))?;
     operator_from(&row)
+}
+
+/// One push inside the batch's transaction (see [`PushBatch`]): nothing is committed or rolled
+/// back here; the caller keeps what a [`PushOutcome::Stored`] wrote and undoes anything else.
+async fn push_one(tx: &mut Tx, push: &PushArgs<'_>) -> Result<PushOutcome, StorageError> {
+    let PushArgs {
+        town_id,
+        device_id,
+        ops,
+        now_ms,
+    } = *push;
+    // Town first, then the device: the order of every transaction that takes both (removing
+    // a device does the same), so that on PostgreSQL a push racing a removal waits instead
+    // of deadlocking. It also serialises the town's pushes from here on (they would wait for
+    // the town's counter row below anyway).
+    lock_town(tx, town_id).await?;
+    let active = sqlx::query(
+        "UPDATE devices SET last_seen_ms = $1 \
+             WHERE id = $2 AND town_id = $3 AND revoked_ms IS NULL",
+    )
+    .bind(now_ms)
+    .bind(device_id)
+    .bind(town_id)
+    .execute(&mut **tx)
+    .await
+    .map_err(failed("checking the pushing device"))?;
+    if active.rows_affected() != 1 {
+        return Ok(PushOutcome::Revoked);
+    }
+
+    // Ids already stored: identical retries are acknowledged again, anything else refused.
+    let mut stored = HashMap::new();
+    if !ops.is_empty() {
+        let mut select =
+            QueryBuilder::<Db>::new(format!("SELECT {STORED_OP_COLUMNS} FROM ops WHERE id IN ("));
+        let mut ids = select.separated(", ");
+        for new in ops {
+            ids.push_bind(new.op.id.clone());
+        }
+        select.push(")");
+        let rows = select
+            .build()
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(failed("looking up operation ids"))?;
+        for row in &rows {
+            stored.insert(get::<String>(row, "id")?, stored_op(row, town_id)?);
+        }
+    }
+    let sorted = match sort_batch(ops, |id| stored.remove(id)) {
+        Ok(sorted) => sorted,
+        Err(refusal) => return Ok(PushOutcome::Refused(refusal)),
+    };
+    let mut retried = sorted.retried;
+    let fresh = sorted.fresh;
+    if fresh.is_empty() {
+        return Ok(PushOutcome::Stored {
+            inserted: 0,
+            last_seq: None,
+            retried,
+        });
+    }
+
+    // The town's counter row: taking the next numbers locks it until commit, so on
+    // PostgreSQL a concurrent push to the same town waits, and sequence order is commit order.
+    let count = i64::try_from(fresh.len()).expect("a batch is small");
+    let last: i64 = sqlx::query_scalar(
+        "UPDATE towns SET last_seq = last_seq + $1 WHERE id = $2 RETURNING last_seq",
+    )
+    .bind(count)
+    .bind(town_id)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(failed("numbering operations"))?;
+    let before = unsigned(last - count, "last_seq")?;
+
+    let mut insert = QueryBuilder::<Db>::new(
+        "INSERT INTO ops (id, town_id, seq, device_id, campaign, question, option_id, \
+             comment, wall_ms, counter, base, sent_wall_ms, received_ms) ",
+    );
+    insert.push_values(numbered(before, &fresh), |mut row, (seq, new)| {
+        let op = &new.op;
+        row.push_bind(op.id.clone())
+            .push_bind(town_id)
+            .push_bind(i64::try_from(seq).unwrap_or(i64::MAX))
+            .push_bind(op.device.clone())
+            .push_bind(op.campaign.clone())
+            .push_bind(op.question.clone())
+            .push_bind(op.option.clone())
+            .push_bind(op.comment.clone())
+            .push_bind(i64::try_from(op.clock.wall_ms).unwrap_or(i64::MAX))
+            .push_bind(i64::from(op.clock.counter))
+            .push_bind(join_base(&op.base))
+            .push_bind(i64::try_from(new.sent_wall_ms).unwrap_or(i64::MAX))
+            .push_bind(now_ms);
+    });
+    insert.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
+    let inserted: Vec<String> = insert
+        .build_query_scalar()
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(failed("appending operations"))?;
+
+    // Stored by a concurrent transaction since the lookup above (PostgreSQL only): a retry
+    // racing itself is fine, anything else is a conflict. The numbers it took stay unused.
+    if inserted.len() != fresh.len() {
+        let mut raced = HashMap::new();
+        for new in fresh.iter().filter(|new| !inserted.contains(&new.op.id)) {
+            let row = sqlx::query(&format!(
+                "SELECT {STORED_OP_COLUMNS} FROM ops WHERE id = $1"
+            ))
+            .bind(&new.op.id)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(failed("looking up an operation id"))?;
+            raced.insert(new.op.id.clone(), stored_op(&row, town_id)?);
+        }
+        let lost: Vec<NewOp> = fresh
+            .iter()
+            .filter(|new| raced.contains_key(&new.op.id))
+            .map(|new| (*new).clone())
+            .collect();
+        match sort_batch(&lost, |id| raced.remove(id)) {
+            Ok(sorted) => retried.extend(sorted.retried),
+            Err(refusal) => return Ok(PushOutcome::Refused(refusal)),
+        }
+    }
+    Ok(PushOutcome::Stored {
+        inserted: inserted.len(),
+        last_seq: Some(last),
+        retried,
+    })
+}
+
+impl PushBatch for Backend {
+    async fn push_batch(&self, pushes: &[PushArgs<'_>]) -> Vec<Result<PushOutcome, StorageError>> {
+        match push_in_one_transaction(self.writer(), pushes).await {
+            Ok(outcomes) => outcomes,
+            Err(err) => shared_failure(err, pushes.len()),
+        }
+    }
+}
+
+/// The pushes in order, each in a savepoint when there are several (alone, the transaction is
+/// its savepoint), then one commit if any was stored.
+async fn push_in_one_transaction(
+    pool: &sqlx::Pool<Db>,
+    pushes: &[PushArgs<'_>],
+) -> Result<Vec<Result<PushOutcome, StorageError>>, StorageError> {
+    let mut tx = begin(pool).await?;
+    let savepoints = pushes.len() > 1;
+    let mut outcomes = Vec::with_capacity(pushes.len());
+    let mut stored_any = false;
+    for push in pushes {
+        if savepoints {
+            execute(&mut tx, "SAVEPOINT push").await?;
+        }
+        let outcome = push_one(&mut tx, push).await;
+        let stored = matches!(outcome, Ok(PushOutcome::Stored { .. }));
+        if savepoints {
+            if !stored {
+                execute(&mut tx, "ROLLBACK TO SAVEPOINT push").await?;
+            }
+            execute(&mut tx, "RELEASE SAVEPOINT push").await?;
+        }
+        stored_any |= stored;
+        outcomes.push(outcome);
+    }
+    if stored_any {
+        commit(tx).await?;
+    } else {
+        rollback(tx).await?;
+    }
+    Ok(outcomes)
+}
+
+async fn execute(tx: &mut Tx, statement: &'static str) -> Result<(), StorageError> {
+    sqlx::query(statement)
+        .execute(&mut **tx)
+        .await
+        .map_err(failed(statement))?;
+    Ok(())
 }
 
 impl Storage for Backend {
@@ -816,9 +1003,7 @@ impl Storage for Backend {
             rollback(tx).await?;
             return Ok(RevokeOutcome::AlreadyRevoked);
         }
-        let count = |sql: &'static str| {
-            sqlx::query_scalar::<_, i64>(sql).bind(town_id)
-        };
+        let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql).bind(town_id);
         if let Remover::Device(caller) = by {
             if caller != device_id {
                 let caller_admin: Option<bool> = sqlx::query_scalar(
@@ -1104,138 +1289,20 @@ impl Storage for Backend {
         ops: &[NewOp],
         now_ms: i64,
     ) -> Result<PushOutcome, StorageError> {
-        let mut tx = begin(self.writer()).await?;
-        // Town first, then the device: the order of every transaction that takes both (removing
-        // a device does the same), so that on PostgreSQL a push racing a removal waits instead
-        // of deadlocking. It also serialises the town's pushes from here on (they would wait for
-        // the town's counter row below anyway).
-        lock_town(&mut tx, town_id).await?;
-        let active = sqlx::query(
-            "UPDATE devices SET last_seen_ms = $1 \
-             WHERE id = $2 AND town_id = $3 AND revoked_ms IS NULL",
-        )
-        .bind(now_ms)
-        .bind(device_id)
-        .bind(town_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(failed("checking the pushing device"))?;
-        if active.rows_affected() != 1 {
-            rollback(tx).await?;
-            return Ok(PushOutcome::Revoked);
-        }
-
-        // Ids already stored: identical retries are acknowledged again, anything else refused.
-        let mut stored = HashMap::new();
-        if !ops.is_empty() {
-            let mut select = QueryBuilder::<Db>::new(format!(
-                "SELECT {STORED_OP_COLUMNS} FROM ops WHERE id IN ("
-            ));
-            let mut ids = select.separated(", ");
-            for new in ops {
-                ids.push_bind(new.op.id.clone());
-            }
-            select.push(")");
-            let rows = select
-                .build()
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(failed("looking up operation ids"))?;
-            for row in &rows {
-                stored.insert(get::<String>(row, "id")?, stored_op(row, town_id)?);
-            }
-        }
-        let sorted = match sort_batch(ops, |id| stored.remove(id)) {
-            Ok(sorted) => sorted,
-            Err(refusal) => {
-                rollback(tx).await?;
-                return Ok(PushOutcome::Refused(refusal));
-            }
+        let push = PushArgs {
+            town_id,
+            device_id,
+            ops,
+            now_ms,
         };
-        let mut retried = sorted.retried;
-        let fresh = sorted.fresh;
-        if fresh.is_empty() {
-            commit(tx).await?;
-            return Ok(PushOutcome::Stored {
-                inserted: 0,
-                last_seq: None,
-                retried,
-            });
-        }
-
-        // The town's counter row: taking the next numbers locks it until commit, so on
-        // PostgreSQL a concurrent push to the same town waits, and sequence order is commit order.
-        let count = i64::try_from(fresh.len()).expect("a batch is small");
-        let last: i64 = sqlx::query_scalar(
-            "UPDATE towns SET last_seq = last_seq + $1 WHERE id = $2 RETURNING last_seq",
-        )
-        .bind(count)
-        .bind(town_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(failed("numbering operations"))?;
-        let before = unsigned(last - count, "last_seq")?;
-
-        let mut insert = QueryBuilder::<Db>::new(
-            "INSERT INTO ops (id, town_id, seq, device_id, campaign, question, option_id, \
-             comment, wall_ms, counter, base, sent_wall_ms, received_ms) ",
-        );
-        insert.push_values(numbered(before, &fresh), |mut row, (seq, new)| {
-            let op = &new.op;
-            row.push_bind(op.id.clone())
-                .push_bind(town_id)
-                .push_bind(i64::try_from(seq).unwrap_or(i64::MAX))
-                .push_bind(op.device.clone())
-                .push_bind(op.campaign.clone())
-                .push_bind(op.question.clone())
-                .push_bind(op.option.clone())
-                .push_bind(op.comment.clone())
-                .push_bind(i64::try_from(op.clock.wall_ms).unwrap_or(i64::MAX))
-                .push_bind(i64::from(op.clock.counter))
-                .push_bind(join_base(&op.base))
-                .push_bind(i64::try_from(new.sent_wall_ms).unwrap_or(i64::MAX))
-                .push_bind(now_ms);
-        });
-        insert.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
-        let inserted: Vec<String> = insert
-            .build_query_scalar()
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(failed("appending operations"))?;
-
-        // Stored by a concurrent transaction since the lookup above (PostgreSQL only): a retry
-        // racing itself is fine, anything else is a conflict. The numbers it took stay unused.
-        if inserted.len() != fresh.len() {
-            let mut raced = HashMap::new();
-            for new in fresh.iter().filter(|new| !inserted.contains(&new.op.id)) {
-                let row = sqlx::query(&format!(
-                    "SELECT {STORED_OP_COLUMNS} FROM ops WHERE id = $1"
-                ))
-                .bind(&new.op.id)
-                .fetch_one(&mut *tx)
+        match self.group_commit() {
+            Some(writer) => writer.push(push).await,
+            None => self
+                .push_batch(&[push])
                 .await
-                .map_err(failed("looking up an operation id"))?;
-                raced.insert(new.op.id.clone(), stored_op(&row, town_id)?);
-            }
-            let lost: Vec<NewOp> = fresh
-                .iter()
-                .filter(|new| raced.contains_key(&new.op.id))
-                .map(|new| (*new).clone())
-                .collect();
-            match sort_batch(&lost, |id| raced.remove(id)) {
-                Ok(sorted) => retried.extend(sorted.retried),
-                Err(refusal) => {
-                    rollback(tx).await?;
-                    return Ok(PushOutcome::Refused(refusal));
-                }
-            }
+                .pop()
+                .unwrap_or(Err(StorageError::WriterStopped)),
         }
-        commit(tx).await?;
-        Ok(PushOutcome::Stored {
-            inserted: inserted.len(),
-            last_seq: Some(last),
-            retried,
-        })
     }
 
     async fn latest_clock(&self, town_id: i64) -> Result<Option<Hlc>, StorageError> {

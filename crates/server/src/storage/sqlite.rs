@@ -13,6 +13,7 @@ use sqlx::sqlite::{
 };
 use sqlx::Row;
 
+use super::group::GroupCommit;
 use super::StorageError;
 
 /// How long a connection waits on a lock held by another process (a backup, the sqlite3 shell)
@@ -31,6 +32,8 @@ pub struct SqliteStorage {
     writer: SqlitePool,
     reader: SqlitePool,
     path: PathBuf,
+    /// The queue of pushes to the writer task (group commit); `None` in the task's own copy.
+    group: Option<GroupCommit>,
 }
 
 /// Connection settings as SQLite reports them, to check that the intended pragmas took effect.
@@ -114,11 +117,14 @@ impl SqliteStorage {
             }
         };
 
-        Ok(SqliteStorage {
+        let storage = SqliteStorage {
             writer,
             reader,
             path,
-        })
+            group: None,
+        };
+        let group = Some(GroupCommit::spawn(storage.clone()));
+        Ok(SqliteStorage { group, ..storage })
     }
 
     /// The database file (for in-memory databases, SQLite's internal name).
@@ -142,6 +148,11 @@ impl SqliteStorage {
             read_pragmas(&self.writer).await?,
             read_pragmas(&self.reader).await?,
         ))
+    }
+
+    /// The group-commit writer every push goes through.
+    pub fn group_commit(&self) -> Option<&GroupCommit> {
+        self.group.as_ref()
     }
 
     /// Whether both pools have been closed.
