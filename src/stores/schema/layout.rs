@@ -552,3 +552,6 @@ fn finish(mut loaded: LoadedCampaign, current: &Questionnaire) -> LoadedCampaign
     }
     loaded
 }
+
+#[cfg(test)]
+mod tests;
