@@ -497,7 +497,8 @@ fn a_damaged_segment_is_backed_up_salvaged_and_reported() {
     reset();
     let ids = question_ids(5);
     store_schema_2(&ids, 450);
-    drop(LocalStore::load());
+    // The first start lays the schema-2 document out in segments.
+    let _ = LocalStore::load();
     let text = segment(1).unwrap();
     let damaged = text[..text.len() / 2].to_string();
     storage()
@@ -537,7 +538,8 @@ fn operations_a_crash_left_past_the_heads_count_are_kept() {
     reset();
     let ids = question_ids(5);
     store_schema_2(&ids, 250);
-    drop(LocalStore::load());
+    // The first start lays the schema-2 document out in segments.
+    let _ = LocalStore::load();
     // A pull written to the open segment, the head never written (the phone died between).
     let mut open: Vec<serde_json::Value> = serde_json::from_str(&segment(1).unwrap()).unwrap();
     assert_eq!(open.len(), 50);

@@ -680,7 +680,7 @@ impl LocalStore {
 /// key (damaged and not backed up).
 fn write_campaign(protected: &[String], doc: &mut CampaignDoc) -> Result<(), SaveFailure> {
     let key = campaign_key(&doc.id);
-    if protected.iter().any(|k| *k == key) {
+    if protected.contains(&key) {
         return Err(SaveFailure::Protected);
     }
     let writes = doc

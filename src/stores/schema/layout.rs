@@ -553,5 +553,6 @@ fn finish(mut loaded: LoadedCampaign, current: &Questionnaire) -> LoadedCampaign
     loaded
 }
 
-#[cfg(test)]
+// Native only: the fuzz needs proptest (see Cargo.toml).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
