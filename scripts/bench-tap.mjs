@@ -27,10 +27,12 @@ try {
     await page.locator(`input[type=radio][value="${q.answers[2].id}"]`).check();
     await page.locator('textarea').fill('Commentaire de test : qui sait, ce qui est prévu, le budget voté.');
   }
+  // Schema 3: a head `arobase.campaign.<id>` and segments `arobase.campaign.<id>.log.<n>`.
   const campaignSize = () => page.evaluate(() => {
     const keys = Object.keys(localStorage).filter((k) => k.startsWith('arobase.campaign.'));
-    const doc = JSON.parse(localStorage.getItem(keys.find((k) => /^arobase\.campaign\.\d+$/.test(k))));
-    return { chars: keys.reduce((n, k) => n + localStorage.getItem(k).length, 0), ops: Object.keys(doc.log ?? {}).length };
+    const head = JSON.parse(localStorage.getItem(keys.find((k) => /^arobase\.campaign\.\d+$/.test(k))));
+    const ops = (head.segments ?? []).reduce((n, s) => n + s.count, 0) + (head.tail ? 1 : 0);
+    return { chars: keys.reduce((n, k) => n + localStorage.getItem(k).length, 0), ops };
   });
 
   const cdp = await page.context().newCDPSession(page);
@@ -57,29 +59,40 @@ try {
 
   await measure('short log');
   if (LOG_OPS > 0) {
-    // Written in the stored document's own format (schema 2: one document; a later schema's
-    // upgrade reads it), then the app reloads it.
+    // Written in the stored format (schema 3): the older operations in new segments after the
+    // last one, then the current operations again (a later entry replaces an earlier one) with
+    // their base naming the last older one of their question; the head lists the new segments.
     await page.evaluate((count) => {
       const key = Object.keys(localStorage).find((k) => /^arobase\.campaign\.\d+$/.test(k));
-      const doc = JSON.parse(localStorage.getItem(key));
-      const current = Object.values(doc.log);
+      const head = JSON.parse(localStorage.getItem(key));
+      const current = head.segments.flatMap((s) => JSON.parse(localStorage.getItem(`${key}.log.${s.n}`)));
+      if (head.tail) current.push(head.tail);
       const hex = (n, width) => n.toString(16).padStart(width, '0');
       const last = {};
+      const older = [];
       for (let i = 0; i < count; i++) {
         const mine = current[i % current.length];
         const id = `0190a0b0-${hex(i >> 12, 4)}-7${hex(i & 0xfff, 3)}-8000-${hex(i, 12)}`;
-        doc.log[id] = {
+        older.push({
           id, device: 'bench-other', campaign: mine.campaign, question: mine.question,
           option: mine.option, comment: 'Réponse plus ancienne, donnée sur un autre téléphone.',
           clock: { wall_ms: 1_700_000_000_000 + i, counter: 0, device: 'bench-other' },
           ...(last[mine.question] ? { base: [last[mine.question]] } : {}),
-        };
+        });
         last[mine.question] = id;
       }
-      for (const op of current) {
-        if (last[op.question]) op.base = [last[op.question]];
+      const replaced = current
+        .filter((op) => op.id !== head.tail?.id && last[op.question])
+        .map((op) => ({ ...op, base: [last[op.question]] }));
+      if (head.tail && last[head.tail.question]) head.tail.base = [last[head.tail.question]];
+      const entries = [...older, ...replaced];
+      let n = head.segments.length ? head.segments[head.segments.length - 1].n + 1 : 0;
+      for (let i = 0; i < entries.length; i += 200, n++) {
+        const segment = entries.slice(i, i + 200);
+        localStorage.setItem(`${key}.log.${n}`, JSON.stringify(segment));
+        head.segments.push({ n, count: segment.length });
       }
-      localStorage.setItem(key, JSON.stringify(doc));
+      localStorage.setItem(key, JSON.stringify(head));
     }, LOG_OPS);
     await page.reload();
     await measure(`log +${LOG_OPS}`);

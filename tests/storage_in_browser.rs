@@ -2,9 +2,13 @@
 //! migration, recovery of corrupt data, and a full storage.
 #![cfg(target_arch = "wasm32")]
 
-use arobase::stores::schema::{campaign_key, is_backup_key, Damage, NETWORK_KEY, SETTINGS_KEY};
+use arobase::stores::schema::{
+    campaign_key, is_backup_key, segment_key, CampaignDoc, Damage, Operation, NETWORK_KEY,
+    SETTINGS_KEY,
+};
 use arobase::stores::{LocalStore, NetworkStore, Notice, SaveFailure, SaveState};
 use diagnostic::questionnaire;
+use diagnostic::sync::Hlc;
 use leptos::prelude::*;
 use wasm_bindgen_test::*;
 
@@ -122,13 +126,13 @@ fn a_schema_1_campaign_is_upgraded_and_the_original_kept() {
     let store = LocalStore::load();
     assert_eq!(store.settings.get_untracked().device_id, "old-phone");
     let doc = store.campaign.get_untracked();
-    assert_eq!(doc.schema, 2);
+    assert_eq!(doc.schema, 3);
     assert_eq!(doc.answers[&ids[0]].option, "stage-2");
     assert_eq!(doc.answers[&ids[1]].option, "not-applicable");
 
     let stored = storage().get_item(&campaign_key("2025")).unwrap().unwrap();
     assert!(
-        stored.contains("\"schema\":2"),
+        stored.contains("\"schema\":3"),
         "rewritten in the current schema"
     );
     let backups: Vec<_> = keys().into_iter().filter(|k| is_backup_key(k)).collect();
@@ -404,4 +408,196 @@ fn a_full_storage_keeps_the_figures_for_this_visit() {
         "shown all the same"
     );
     assert_eq!(on_phone, None, "nothing could be written");
+}
+
+/// Another phone's operations on `ids`, as a pull brings them.
+fn theirs(ids: &[String], from: u64, count: u64) -> Vec<Operation> {
+    (from..from + count)
+        .map(|n| Operation {
+            id: diagnostic::sync::op_id(1_700_000_000_000 + n, [n as u8; 10]),
+            device: "phone-b".into(),
+            campaign: "2026".into(),
+            question: ids[n as usize % ids.len()].clone(),
+            option: Some("stage-1".into()),
+            comment: None,
+            clock: Hlc {
+                wall_ms: 1_700_000_000_000 + n,
+                counter: 0,
+                device: "phone-b".into(),
+            },
+            base: vec![],
+        })
+        .collect()
+}
+
+/// A schema-2 campaign "2026" of `count` operations of another phone, stored as one document,
+/// with settings pointing at it.
+fn store_schema_2(ids: &[String], count: u64) -> String {
+    let settings = serde_json::json!({ "schema": 2, "device_id": "d", "current_campaign": "2026" });
+    storage()
+        .set_item(SETTINGS_KEY, &settings.to_string())
+        .unwrap();
+    let mut doc = CampaignDoc::new("2026".into(), questionnaire().version.clone(), 1.0);
+    doc.receive(theirs(ids, 0, count), 1_800_000_000_000);
+    doc.schema = 2;
+    let raw = serde_json::to_string(&doc).unwrap();
+    storage().set_item(&campaign_key("2026"), &raw).unwrap();
+    raw
+}
+
+fn segment(n: u64) -> Option<String> {
+    storage().get_item(&segment_key("2026", n)).unwrap()
+}
+
+fn op_count(store: &LocalStore) -> usize {
+    store.campaign.with_untracked(|c| c.replica.ops.len())
+}
+
+#[wasm_bindgen_test]
+fn a_schema_2_campaign_is_laid_out_in_segments_and_its_original_kept() {
+    reset();
+    let ids = question_ids(5);
+    let raw = store_schema_2(&ids, 450);
+    let store = LocalStore::load();
+    assert!(store.notices.get_untracked().is_empty());
+    assert_eq!(op_count(&store), 450);
+    let head = storage().get_item(&campaign_key("2026")).unwrap().unwrap();
+    assert!(head.contains("\"schema\":3") && head.contains("\"segments\""));
+    assert!(
+        head.len() < raw.len() / 10,
+        "the head is small: {}",
+        head.len()
+    );
+    for n in 0..3 {
+        assert!(segment(n).is_some(), "segment {n}");
+    }
+    let backups: Vec<_> = keys().into_iter().filter(|k| is_backup_key(k)).collect();
+    assert_eq!(backups.len(), 1);
+    assert_eq!(storage().get_item(&backups[0]).unwrap().unwrap(), raw);
+
+    // A tap writes the head; the next one appends the first to the open segment.
+    store.choose(&ids[0], "stage-3");
+    store.choose(&ids[1], "stage-4");
+    assert_eq!(store.save_state.get_untracked(), SaveState::Saved);
+    let open: Vec<serde_json::Value> = serde_json::from_str(&segment(2).unwrap()).unwrap();
+    assert_eq!(open.len(), 51);
+    let reloaded = LocalStore::load();
+    assert!(reloaded.notices.get_untracked().is_empty());
+    assert_eq!(op_count(&reloaded), 452);
+    assert_eq!(
+        reloaded
+            .campaign
+            .with_untracked(|c| c.answers[&ids[1]].option.clone()),
+        "stage-4"
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_damaged_segment_is_backed_up_salvaged_and_reported() {
+    reset();
+    let ids = question_ids(5);
+    store_schema_2(&ids, 450);
+    // The first start lays the schema-2 document out in segments.
+    let _ = LocalStore::load();
+    let text = segment(1).unwrap();
+    let damaged = text[..text.len() / 2].to_string();
+    storage()
+        .set_item(&segment_key("2026", 1), &damaged)
+        .unwrap();
+
+    let store = LocalStore::load();
+    let notices = store.notices.get_untracked();
+    let backup = notices
+        .iter()
+        .find_map(|n| match n {
+            Notice::Recovered { backup, .. } if backup.contains(".log.1.") => Some(backup.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("the damaged segment is reported: {notices:?}"));
+    assert_eq!(
+        storage().get_item(&backup).unwrap().as_deref(),
+        Some(damaged.as_str())
+    );
+    let kept = op_count(&store);
+    assert!(
+        (340..=350).contains(&kept),
+        "segments 0 and 2 whole, half of 1: {kept}"
+    );
+    store.choose(&ids[0], "stage-2");
+    assert_eq!(store.save_state.get_untracked(), SaveState::Saved);
+    let reloaded = LocalStore::load();
+    assert!(
+        reloaded.notices.get_untracked().is_empty(),
+        "laid out whole again"
+    );
+    assert_eq!(op_count(&reloaded), kept + 1);
+}
+
+#[wasm_bindgen_test]
+fn operations_a_crash_left_past_the_heads_count_are_kept() {
+    reset();
+    let ids = question_ids(5);
+    store_schema_2(&ids, 250);
+    // The first start lays the schema-2 document out in segments.
+    let _ = LocalStore::load();
+    // A pull written to the open segment, the head never written (the phone died between).
+    let mut open: Vec<serde_json::Value> = serde_json::from_str(&segment(1).unwrap()).unwrap();
+    assert_eq!(open.len(), 50);
+    for op in theirs(&ids, 1_000, 3) {
+        open.push(serde_json::to_value(&op).unwrap());
+    }
+    storage()
+        .set_item(
+            &segment_key("2026", 1),
+            &serde_json::to_string(&open).unwrap(),
+        )
+        .unwrap();
+
+    let store = LocalStore::load();
+    assert!(store.notices.get_untracked().is_empty(), "nothing was lost");
+    assert_eq!(op_count(&store), 253);
+    let head = storage().get_item(&campaign_key("2026")).unwrap().unwrap();
+    assert!(
+        head.contains("\"count\":53"),
+        "the head now counts them: {head:.300}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_full_storage_on_a_tap_with_a_long_log_keeps_everything_saved() {
+    reset();
+    let ids = question_ids(5);
+    store_schema_2(&ids, 450);
+    let store = LocalStore::load();
+    store.choose(&ids[0], "stage-3");
+    let fillers = fill_storage();
+    store.choose(&ids[1], "stage-4");
+    store.choose(&ids[2], "stage-4");
+    assert_eq!(
+        store.save_state.get_untracked(),
+        SaveState::Failed(SaveFailure::QuotaExceeded)
+    );
+    let shown = |id: &str| {
+        store
+            .campaign
+            .with_untracked(|c| c.answers.get(id).map(|a| a.option.clone()))
+    };
+    assert_eq!(shown(&ids[0]).as_deref(), Some("stage-3"));
+    assert_eq!(
+        shown(&ids[2]).as_deref(),
+        Some("stage-1"),
+        "only what is saved"
+    );
+    assert_eq!(op_count(&store), 451);
+    free(&fillers);
+    store.choose(&ids[2], "stage-4");
+    assert_eq!(store.save_state.get_untracked(), SaveState::Saved);
+    let reloaded = LocalStore::load();
+    assert_eq!(op_count(&reloaded), 452);
+    assert_eq!(
+        reloaded
+            .campaign
+            .with_untracked(|c| c.answers[&ids[2]].option.clone()),
+        "stage-4"
+    );
 }

@@ -8,7 +8,20 @@ use serde::Serialize;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use super::schema::KEY_PREFIX;
+use super::schema::{StorageRead, KEY_PREFIX};
+
+/// localStorage as the campaign reader sees it ([`super::schema::load_campaign`]).
+pub struct BrowserStorage;
+
+impl StorageRead for BrowserStorage {
+    fn read(&self, key: &str) -> Option<String> {
+        read_raw(key)
+    }
+
+    fn keys(&self) -> Vec<String> {
+        own_key_names()
+    }
+}
 
 /// Why a write did not happen.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,8 +65,8 @@ fn classify(error: StorageError) -> WriteError {
     }
 }
 
-/// Every key Arobase owns, with the size of key and value in bytes (UTF-16, as browsers count).
-pub fn own_keys() -> Vec<(String, usize)> {
+/// Every key Arobase owns.
+pub fn own_key_names() -> Vec<String> {
     let Some(storage) = local_storage() else {
         return Vec::new();
     };
@@ -61,6 +74,16 @@ pub fn own_keys() -> Vec<(String, usize)> {
     (0..len)
         .filter_map(|i| storage.key(i).ok().flatten())
         .filter(|key| key.starts_with(KEY_PREFIX))
+        .collect()
+}
+
+/// Every key Arobase owns, with the size of key and value in bytes (UTF-16, as browsers count).
+pub fn own_keys() -> Vec<(String, usize)> {
+    let Some(storage) = local_storage() else {
+        return Vec::new();
+    };
+    own_key_names()
+        .into_iter()
         .map(|key| {
             let value_len = storage
                 .get_item(&key)

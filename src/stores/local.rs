@@ -4,15 +4,21 @@
 //! handler as the tap: there is no save button and no debounce, so the last tap cannot be lost.
 //! When a write fails (storage full), the signals keep the last persisted state — the screen
 //! shows what is really saved — and the failure is shown to the user.
+//!
+//! A tap costs the same whatever the length of the log: the campaign is changed in place (never
+//! cloned), the replica re-derives only the touched question, and the write appends to the open
+//! segment and rewrites the small head (schema 3, see [`super::schema::layout`]). Subscribers
+//! are notified only once the head is written; a failed write reads the campaign back from
+//! storage, the state the screen must show.
 
 use diagnostic::sync::{plan_key, PlanNote};
 use diagnostic::{outline, Answers, Lang};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::browser::{self, StorageStatus, WriteError};
+use super::browser::{self, BrowserStorage, StorageStatus, WriteError};
 use super::schema::{
-    backup_key, campaign_key, campaign_of_key, parse_campaign, parse_operator, parse_settings,
+    backup_key, campaign_key, campaign_of_key, load_campaign, parse_operator, parse_settings,
     CampaignDoc, Damage, Operation as CampaignOp, OperatorSettings, PendingAccess, PlanItem,
     PlanStatus, Settings, Snapshot, StoredAnswer, SyncSettings, OPERATOR_KEY, SETTINGS_KEY,
 };
@@ -116,30 +122,44 @@ impl LocalStore {
                 now,
             )
         };
-        let campaign = match browser::read_raw(&key) {
+        let campaign = match load_campaign(
+            &BrowserStorage,
+            &settings.current_campaign,
+            current,
+            &settings.device_id,
+        ) {
             None => fresh(),
-            Some(raw) => {
-                let loaded = parse_campaign(&raw, current);
+            Some(loaded) => {
                 let rewrite = loaded.upgraded || loaded.damage.is_some();
                 let mut safe_to_rewrite = true;
+                let raw = browser::read_raw(&key).unwrap_or_default();
+                for damaged in &loaded.damaged_keys {
+                    // A damaged segment: its text is kept before the log is laid out again.
+                    let text = browser::read_raw(damaged).unwrap_or_default();
+                    let damage = Damage::Partial(format!("{damaged} did not read whole"));
+                    safe_to_rewrite &=
+                        keep_damaged(damaged, &text, damage, now, &mut notices, &mut protected);
+                }
                 if let Some(damage) = loaded.damage {
-                    safe_to_rewrite =
+                    safe_to_rewrite &=
                         keep_damaged(&key, &raw, damage, now, &mut notices, &mut protected);
-                } else if rewrite {
-                    // An upgrade rewrites the key: keep the original text until the user erases it.
+                } else if rewrite && !raw.contains("\"segments\"") {
+                    // An upgrade from one document rewrites the key: keep the original text until
+                    // the user erases it. (A schema-3 head rewritten after a crash keeps every
+                    // operation: no backup needed.)
                     safe_to_rewrite = browser::write_raw(&backup_key(&key, now), &raw).is_ok();
                     if !safe_to_rewrite {
                         protected.push(key.clone());
                     }
                 }
-                let doc = loaded.doc.unwrap_or_else(fresh);
+                let mut doc = loaded.doc.unwrap_or_else(fresh);
                 if !doc.retired.is_empty() {
                     notices.push(Notice::Retired {
                         count: doc.retired.len(),
                     });
                 }
                 if rewrite && safe_to_rewrite {
-                    let _ = browser::write_json(&key, &doc);
+                    let _ = write_campaign(&protected, &mut doc);
                 }
                 doc
             }
@@ -267,24 +287,40 @@ impl LocalStore {
         });
     }
 
-    /// Applies `change` to a copy of the current campaign and writes it; the signal takes the new
-    /// value only once it is stored. Returns whether it was saved.
+    /// Applies `change` to the current campaign in place and writes it; subscribers hear of it
+    /// only once it is stored. When the write fails, the campaign is read back from storage, so
+    /// the screen never shows an unsaved change. Returns whether it was saved.
     fn change_campaign(&self, change: impl FnOnce(&mut CampaignDoc)) -> bool {
-        let mut next = self.campaign.get_untracked();
-        change(&mut next);
-        match self.write(&campaign_key(&next.id), &next) {
+        let written = self.protected.with_value(|protected| {
+            self.campaign.update_untracked(|doc| {
+                change(doc);
+                write_campaign(protected, doc).map_err(|failure| (failure, doc.id.clone()))
+            })
+        });
+        match written {
             Ok(()) => {
-                self.campaign.set(next);
+                self.campaign.notify();
                 self.save_state.set(SaveState::Saved);
                 true
             }
-            Err(failure) => {
-                // Re-render from what is really stored, so the screen never shows an unsaved change.
-                self.campaign.update(|_| ());
+            Err((failure, id)) => {
+                let stored = self.read_campaign(&id);
+                self.campaign.set(stored);
                 self.save_state.set(SaveState::Failed(failure));
                 false
             }
         }
+    }
+
+    /// Campaign `id` as stored (a new one when it is not; an unreadable one is left for the next
+    /// start, which backs it up and says so).
+    fn read_campaign(&self, id: &str) -> CampaignDoc {
+        let device = self.settings.with_untracked(|s| s.device_id.clone());
+        load_campaign(&BrowserStorage, id, outline(), &device)
+            .and_then(|loaded| loaded.doc)
+            .unwrap_or_else(|| {
+                CampaignDoc::new(id.to_string(), outline().version.clone(), browser::now_ms())
+            })
     }
 
     /// Chooses or un-chooses `question`'s recommendation as a priority. The town keeps its plan
@@ -381,18 +417,20 @@ impl LocalStore {
         if self.campaign.with_untracked(|c| c.id == id) {
             return self.change_campaign(change);
         }
-        let key = campaign_key(id);
         let now = browser::now_ms();
-        let mut doc = match browser::read_raw(&key) {
-            Some(raw) => match parse_campaign(&raw, outline()).doc {
-                Some(doc) => doc,
-                // Unreadable: leave it for the next start, which backs it up and says so.
-                None => return false,
+        let device = self.settings.with_untracked(|s| s.device_id.clone());
+        let mut doc = match load_campaign(&BrowserStorage, id, outline(), &device) {
+            Some(loaded) => match loaded.doc {
+                // A damaged one is rewritten only by the next start, which backs it up first.
+                Some(doc) if loaded.damage.is_none() => doc,
+                _ => return false,
             },
             None => CampaignDoc::new(id.to_string(), outline().version.clone(), now),
         };
         change(&mut doc);
-        self.write(&key, &doc).is_ok()
+        self.protected
+            .with_value(|protected| write_campaign(protected, &mut doc))
+            .is_ok()
     }
 
     /// The next batch of campaign `id` to push (at most `max`), marked sent and stored before
@@ -512,36 +550,47 @@ impl LocalStore {
             .into_iter()
             .filter(|id| *id < current)
             .max()?;
-        let raw = browser::read_raw(&campaign_key(&previous))?;
-        parse_campaign(&raw, outline()).doc
+        let device = self.settings.with_untracked(|s| s.device_id.clone());
+        load_campaign(&BrowserStorage, &previous, outline(), &device)?.doc
     }
 
     /// Starts next year's campaign from this one's answers: each copied answer is a new operation
     /// of the new campaign, so it syncs like any other. Returns the new campaign's id.
     pub fn start_new_campaign(&self) -> Option<String> {
-        let current = self.campaign.get_untracked();
-        let last = self
-            .campaign_ids()
-            .into_iter()
-            .max()
-            .unwrap_or_else(|| current.id.clone());
+        let (current_id, content_version, clock, answers) = self.campaign.with_untracked(|c| {
+            let answers: Vec<(String, StoredAnswer)> = c
+                .answers
+                .iter()
+                .map(|(q, a)| (q.clone(), a.clone()))
+                .collect();
+            (
+                c.id.clone(),
+                c.content_version.clone(),
+                c.replica.clock.clone(),
+                answers,
+            )
+        });
+        let last = self.campaign_ids().into_iter().max().unwrap_or(current_id);
         let next_id = last.parse::<u16>().ok()?.checked_add(1)?.to_string();
         let now = browser::now_ms();
         let device = self.settings.with_untracked(|s| s.device_id.clone());
-        let mut doc = CampaignDoc::new(next_id.clone(), current.content_version.clone(), now);
-        doc.replica.clock = current.replica.clock.clone();
-        for (question, answer) in &current.answers {
-            let (option, comment) = (Some(answer.option.clone()), answer.comment.clone());
+        let mut doc = CampaignDoc::new(next_id.clone(), content_version, now);
+        doc.replica.clock = clock;
+        for (question, answer) in answers {
+            let (option, comment) = (Some(answer.option), answer.comment);
             doc.record(
                 browser::new_op_id(),
                 &device,
                 now as u64,
-                question,
+                &question,
                 option,
                 comment,
             );
         }
-        if let Err(failure) = self.write(&campaign_key(&next_id), &doc) {
+        let written = self
+            .protected
+            .with_value(|protected| write_campaign(protected, &mut doc));
+        if let Err(failure) = written {
             self.save_state.set(SaveState::Failed(failure));
             return None;
         }
@@ -624,6 +673,27 @@ impl LocalStore {
         self.save_state.set(SaveState::Idle);
         self.refresh_storage_status();
     }
+}
+
+/// Stores `doc` (schema 3: what changed appended to its open segment, then its head, the commit
+/// point; see [`super::schema::layout`]); it then knows how it is stored. Refused for a protected
+/// key (damaged and not backed up).
+fn write_campaign(protected: &[String], doc: &mut CampaignDoc) -> Result<(), SaveFailure> {
+    let key = campaign_key(&doc.id);
+    if protected.contains(&key) {
+        return Err(SaveFailure::Protected);
+    }
+    let writes = doc
+        .writes()
+        .map_err(|e| SaveFailure::Unavailable(e.to_string()))?;
+    for (key, text) in &writes.set {
+        browser::write_raw(key, text)?;
+    }
+    for key in &writes.remove {
+        browser::remove(key);
+    }
+    doc.stored(writes.layout);
+    Ok(())
 }
 
 /// Backs up the raw text of a damaged document; returns whether the key may now be rewritten.

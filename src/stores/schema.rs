@@ -48,9 +48,10 @@ pub fn campaign_key(campaign_id: &str) -> String {
     format!("{CAMPAIGN_PREFIX}{campaign_id}")
 }
 
-/// The campaign id a key holds, if it is a campaign key.
+/// The campaign id a key holds, if it is a campaign's key (its head; not one of its segments).
 pub fn campaign_of_key(key: &str) -> Option<&str> {
     key.strip_prefix(CAMPAIGN_PREFIX)
+        .filter(|id| !id.contains('.'))
 }
 
 pub fn backup_key(original_key: &str, time_ms: f64) -> String {
@@ -301,6 +302,9 @@ pub struct CampaignDoc {
     /// Whether the town agreed to share this campaign beyond itself (off unless switched on).
     #[serde(default)]
     pub share_beyond_town: bool,
+    /// Where it is stored (schema 3: see [`layout`]); not part of its content.
+    #[serde(skip)]
+    layout: Layout,
 }
 
 /// A validated diagnostic: the answers and scores as they were on that day.
@@ -315,7 +319,7 @@ pub struct Snapshot {
 impl CampaignDoc {
     pub fn new(id: String, content_version: String, created_ms: f64) -> Self {
         CampaignDoc {
-            schema: SCHEMA_VERSION,
+            schema: CAMPAIGN_SCHEMA,
             id,
             content_version,
             created_ms,
@@ -325,6 +329,7 @@ impl CampaignDoc {
             plan: Vec::new(),
             validated: None,
             share_beyond_town: false,
+            layout: Layout::default(),
         }
     }
 
@@ -495,51 +500,55 @@ pub struct LoadedCampaign {
     pub doc: Option<CampaignDoc>,
     pub damage: Option<Damage>,
     pub upgraded: bool,
+    /// Segments whose raw text must be backed up before the campaign is written again.
+    pub damaged_keys: Vec<String>,
 }
 
-/// Reads a campaign document of any known schema, salvaging what it can and migrating its
-/// answers to `current`'s questionnaire version. Reading mints no random operation: what an
-/// upgrade must record derives from the stored data ([`Replica::explain`]), so two reads of one
-/// document agree.
+/// Reads a campaign stored as one document (schemas 1 and 2; a schema-3 head alone reads without
+/// its log: see [`load_campaign`]), salvaging what it can and migrating its answers to `current`'s
+/// questionnaire version. Reading mints no random operation: what an upgrade must record derives
+/// from the stored data ([`Replica::explain`]), so two reads of one document agree.
 pub fn parse_campaign(raw: &str, current: &Questionnaire) -> LoadedCampaign {
-    let value: Value = match serde_json::from_str(raw) {
-        Ok(value) => value,
-        Err(e) => {
-            return LoadedCampaign {
-                doc: None,
-                damage: Some(Damage::Unreadable(e.to_string())),
-                upgraded: false,
+    let mut loaded = match serde_json::from_str(raw) {
+        Ok(value) => read_document(value),
+        Err(e) => LoadedCampaign {
+            doc: None,
+            damage: Some(Damage::Unreadable(e.to_string())),
+            upgraded: false,
+            damaged_keys: Vec::new(),
+        },
+    };
+    if let Some(doc) = loaded.doc.as_mut() {
+        if settle(doc, current) {
+            loaded.upgraded = true;
+        }
+    }
+    loaded
+}
+
+/// Reads one campaign document (a schema-3 head with its log put back under `log`), upgrading
+/// schema 1 and salvaging a damaged one.
+fn read_document(value: Value) -> LoadedCampaign {
+    let schema = value.get("schema").and_then(Value::as_u64).unwrap_or(0) as u32;
+    let (doc, damage, upgraded) = match schema {
+        1 => (upgrade_v1(&value), None, true),
+        SCHEMA_VERSION | CAMPAIGN_SCHEMA => {
+            match serde_json::from_value::<CampaignDoc>(value.clone()) {
+                Ok(doc) => (Some(doc), None, false),
+                Err(e) => (
+                    salvage_v2(&value),
+                    Some(Damage::Partial(e.to_string())),
+                    true,
+                ),
             }
         }
-    };
-    let schema = value.get("schema").and_then(Value::as_u64).unwrap_or(0) as u32;
-    let (doc, damage, mut upgraded) = match schema {
-        1 => (upgrade_v1(&value), None, true),
-        SCHEMA_VERSION => match serde_json::from_value::<CampaignDoc>(value.clone()) {
-            Ok(doc) => (Some(doc), None, false),
-            Err(e) => (
-                salvage_v2(&value),
-                Some(Damage::Partial(e.to_string())),
-                true,
-            ),
-        },
-        n if n > SCHEMA_VERSION => (None, Some(Damage::NewerSchema(n)), false),
+        n if n > CAMPAIGN_SCHEMA => (None, Some(Damage::NewerSchema(n)), false),
         _ => (
             None,
             Some(Damage::Unreadable("no schema version".into())),
             false,
         ),
     };
-    let doc = doc.map(|mut doc| {
-        if doc.reconcile() {
-            upgraded = true;
-        }
-        if doc.content_version != current.version {
-            migrate_content(&mut doc, current);
-            upgraded = true;
-        }
-        doc
-    });
     let damage = match (&doc, damage) {
         (None, None) => Some(Damage::Unreadable("missing campaign fields".into())),
         (_, damage) => damage,
@@ -548,7 +557,19 @@ pub fn parse_campaign(raw: &str, current: &Questionnaire) -> LoadedCampaign {
         doc,
         damage,
         upgraded,
+        damaged_keys: Vec::new(),
     }
+}
+
+/// Records answers stored without their operations and moves the answers to `current`'s
+/// questionnaire version; returns whether the document changed.
+fn settle(doc: &mut CampaignDoc, current: &Questionnaire) -> bool {
+    let mut changed = doc.reconcile();
+    if doc.content_version != current.version {
+        migrate_content(doc, current);
+        changed = true;
+    }
+    changed
 }
 
 fn campaign_header(value: &Value) -> Option<CampaignDoc> {
@@ -584,8 +605,8 @@ fn salvage_v2(value: &Value) -> Option<CampaignDoc> {
     let replica = &mut doc.replica;
     if let Some(log) = field("log").as_object() {
         replica.ops = log
-            .iter()
-            .filter_map(|(id, op)| Some((id.clone(), serde_json::from_value(op.clone()).ok()?)))
+            .values()
+            .filter_map(|op| serde_json::from_value(op.clone()).ok())
             .collect();
     }
     let ids = |name: &str| -> Vec<String> {
@@ -690,6 +711,9 @@ pub fn parse_settings(raw: &str) -> Result<Settings, Damage> {
     settings.schema = SCHEMA_VERSION;
     Ok(settings)
 }
+
+mod layout;
+pub use layout::*;
 
 #[cfg(test)]
 mod tests;

@@ -498,7 +498,7 @@ fn group<'a>(
 
 /// Heads of one question's operations, winner first. Should bases form a cycle that leaves no
 /// head (only a buggy or hostile client can do that), every operation counts as a head.
-fn heads_of<'a>(ops: &[&'a Operation]) -> Vec<&'a Operation> {
+pub(crate) fn heads_of<'a>(ops: &[&'a Operation]) -> Vec<&'a Operation> {
     let replaced: BTreeSet<&str> = ops
         .iter()
         .flat_map(|op| op.base.iter().filter(move |id| **id != op.id))

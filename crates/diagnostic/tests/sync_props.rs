@@ -4,21 +4,24 @@
 //! every replica ends with the same answers and conflicts as the server, every operation is kept
 //! everywhere, no device is ever in conflict with itself, and every device's clock only moves
 //! forward. The devices run the replica the app ships ([`Replica`]): answers fold while unsent,
-//! pushes take [`Replica::send`]'s batch and feed [`Replica::acknowledge`].
+//! pushes take [`Replica::send`]'s batch and feed [`Replica::acknowledge`]. After every step,
+//! each replica's incrementally kept view (answers, conflicts, heads, the campaign view with its
+//! plan) equals the protocol's merge of its whole log and a replica rebuilt from that log.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use diagnostic::sync::{
-    clamp, conflicts, merge, observe, op_id, tick, Clamped, Hlc, Operation, PushAck, Replica,
-    MAX_COUNTER,
+    clamp, conflicts, heads, merge, observe, op_id, plan_key, tick, Clamped, Hlc, Operation,
+    PushAck, Replica, MAX_COUNTER,
 };
 use proptest::prelude::*;
 
 const START_MS: u64 = 1_800_000_000_000;
 
-/// A few real questions with their options, so operations are valid content.
+/// A few real questions with their options, so operations are valid content, and the plan entry
+/// of the first (its statuses as options), so the campaign view's plan is exercised too.
 fn questions() -> Vec<(String, Vec<String>)> {
-    diagnostic::questionnaire()
+    let mut questions: Vec<(String, Vec<String>)> = diagnostic::questionnaire()
         .questions()
         .take(3)
         .map(|q| {
@@ -27,7 +30,36 @@ fn questions() -> Vec<(String, Vec<String>)> {
                 q.answers.iter().map(|o| o.id.clone()).collect(),
             )
         })
-        .collect()
+        .collect();
+    let plan = ["todo", "doing", "done"].map(String::from).to_vec();
+    questions.push((plan_key(&questions[0].0), plan));
+    questions
+}
+
+/// What the replica keeps incrementally equals what its whole log says: the protocol's merge and
+/// conflicts, every question's heads, and the view of a replica rebuilt from the same parts.
+fn assert_view_is_the_logs(replica: &Replica) {
+    let log = || replica.ops.values();
+    assert_eq!(replica.answers(), merge(log()), "answers");
+    assert_eq!(replica.conflicts(), conflicts(log()), "conflicts");
+    for op in log() {
+        let expected: Vec<&Operation> = heads(log(), &op.campaign, &op.question);
+        let kept: Vec<&Operation> = replica
+            .ops
+            .heads(&op.campaign, &op.question)
+            .iter()
+            .collect();
+        assert_eq!(kept, expected, "heads of {}", op.question);
+    }
+    let rebuilt = Replica::from_log(
+        replica.clock.clone(),
+        log().cloned(),
+        replica.outbox.clone(),
+        replica.sent.clone(),
+        replica.set_aside.clone(),
+    );
+    assert_eq!(&rebuilt, replica);
+    assert_eq!(rebuilt.view("2026"), replica.view("2026"), "campaign view");
 }
 
 #[derive(Debug, Clone)]
@@ -61,7 +93,7 @@ enum Action {
 
 fn action(devices: usize) -> impl Strategy<Value = Action> {
     prop_oneof![
-        4 => (0..devices, 0..3usize, proptest::option::of(0..4usize), any::<bool>()).prop_map(
+        4 => (0..devices, 0..4usize, proptest::option::of(0..4usize), any::<bool>()).prop_map(
             |(device, question, option, comment)| Action::Answer { device, question, option, comment }
         ),
         1 => (0..devices, any::<usize>(), any::<bool>())
@@ -218,6 +250,9 @@ impl World {
                 reverse,
             } => self.pull(device, limit, lose_reply, reverse),
             Action::Wait { ms } => self.now += ms,
+        }
+        for device in &self.devices {
+            assert_view_is_the_logs(&device.replica);
         }
     }
 

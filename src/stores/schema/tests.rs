@@ -189,7 +189,7 @@ fn schema_1_is_upgraded_and_its_answers_enter_the_outbox() {
     let doc = loaded.doc.expect("upgraded");
     assert!(loaded.upgraded);
     assert_eq!(loaded.damage, None);
-    assert_eq!(doc.schema, SCHEMA_VERSION);
+    assert_eq!(doc.schema, CAMPAIGN_SCHEMA);
     assert_eq!(doc.answers[&ids[0]].option, "stage-4");
     assert_eq!(doc.answers[&ids[1]].option, "not-applicable");
     assert_eq!(doc.replica.outbox.len(), 2);

@@ -13,6 +13,25 @@
 //! operation the server keeps, and show a conflict with oneself. The caller stores the replica
 //! *after* `send` and *before* the request leaves, so a crash between the two only resends.
 //!
+//! # The derived view is kept, not recomputed
+//!
+//! A tap must cost the same with a log of 70 operations or of 10,000. The replica therefore keeps,
+//! beside its operations, what it derives from them per `(campaign, question)`: the ids of that
+//! question's operations, their heads (winner first), the latest wall time and the earliest clock.
+//! Every change of an operation ([`Replica::record`], [`Replica::change`], [`Replica::resolve`],
+//! [`Replica::receive`], [`Replica::acknowledge`]…) goes through one private entry point that
+//! re-derives **only the touched question**, from that question's operations. [`Replica::view`],
+//! [`Replica::answers`], [`Replica::conflicts`] and the base of a new answer read this index, so
+//! they cost the number of questions, not the length of the log. The index is rebuilt from the
+//! operations when a replica is deserialised or assembled ([`Replica::from_log`]); the property
+//! tests check after every step that it equals a rebuild and the protocol's [`merge`] and
+//! [`conflicts`] of the whole log.
+//!
+//! The index lives in the log itself ([`Log`]: read like a map, changed only by its `insert`,
+//! `remove` and `retain`), so no change can bypass it. The log also notes which operations
+//! changed since the caller last asked ([`Log::take_changes`]), so a store can append them
+//! instead of rewriting the log.
+//!
 //! # Reading never mints operations at random
 //!
 //! Upgrading an old document or reconciling answers stored without their operations records
@@ -24,10 +43,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    base_for, conflicts, merge, observe, op_id, plan_target, tick, Conflict, Hlc, Operation,
-    PlanNote, PushAck,
-};
+#[cfg(doc)]
+use super::{conflicts, merge};
+use super::{observe, op_id, plan_target, tick, Conflict, Hlc, Operation, PlanNote, PushAck};
 use crate::{network, Answers, Questionnaire};
 
 /// The device of a phone's clock before it has any id (documents of the first schemas).
@@ -41,9 +59,10 @@ pub struct Replica {
     /// This device's hybrid logical clock.
     #[serde(default = "unnamed_clock")]
     pub clock: Hlc,
-    /// Every operation known here, by id: this device's and the town's once synced.
+    /// Every operation known here, by id: this device's and the town's once synced, with what
+    /// they say per question (see the module doc).
     #[serde(default, rename = "log")]
-    pub ops: BTreeMap<String, Operation>,
+    pub ops: Log,
     /// Ids of this device's operations the server has not acknowledged yet, oldest first. One
     /// leaves it only once acknowledged (or pulled back from the server).
     #[serde(default)]
@@ -126,11 +145,40 @@ impl Replica {
     pub fn new(device: impl Into<String>) -> Self {
         Replica {
             clock: Hlc::zero(device),
-            ops: BTreeMap::new(),
+            ops: Log::default(),
             outbox: Vec::new(),
             sent: BTreeSet::new(),
             set_aside: Vec::new(),
         }
+    }
+
+    /// A replica assembled from stored parts (a storage layout that keeps the log apart from
+    /// the rest). Outbox and sent ids that name no operation are dropped; no operation counts as
+    /// changed ([`Log::take_changes`]).
+    pub fn from_log(
+        clock: Hlc,
+        ops: impl IntoIterator<Item = Operation>,
+        outbox: Vec<String>,
+        sent: BTreeSet<String>,
+        set_aside: Vec<SetAside>,
+    ) -> Self {
+        let mut replica = Replica {
+            clock,
+            ops: ops.into_iter().collect(),
+            outbox,
+            sent,
+            set_aside,
+        };
+        replica.retain(|_| true);
+        replica
+    }
+
+    fn base_for(&self, campaign: &str, question: &str) -> Vec<String> {
+        self.ops
+            .heads(campaign, question)
+            .iter()
+            .map(|op| op.id.clone())
+            .collect()
     }
 
     pub fn device(&self) -> &str {
@@ -157,7 +205,7 @@ impl Replica {
         option: Option<String>,
         comment: Option<String>,
     ) -> Operation {
-        let base = base_for(self.ops.values(), campaign, question);
+        let base = self.base_for(campaign, question);
         self.record_with_base(id, now_ms, campaign, question, option, comment, base)
     }
 
@@ -249,7 +297,9 @@ impl Replica {
             let op = op.upgraded(current);
             self.clock = observe(&self.clock, &op.clock, now_ms);
             self.deliver(&op.id);
-            self.ops.insert(op.id.clone(), op);
+            if self.ops.get(&op.id) != Some(&op) {
+                self.ops.insert(op.id.clone(), op);
+            }
         }
     }
 
@@ -294,9 +344,7 @@ impl Replica {
             self.deliver(id);
         }
         for clamped in &ack.clamped {
-            if let Some(op) = self.ops.get_mut(&clamped.id) {
-                op.clock = clamped.clock.clone();
-            }
+            self.amend(&clamped.id, |op| op.clock = clamped.clock.clone());
         }
         self.clock = observe(&self.clock, &ack.clock, now_ms);
     }
@@ -350,22 +398,32 @@ impl Replica {
         count
     }
 
+    /// Changes one stored operation in place (a clamped clock, a new device id).
+    fn amend(&mut self, id: &str, change: impl FnOnce(&mut Operation)) {
+        if let Some(mut op) = self.ops.get(id).cloned() {
+            change(&mut op);
+            if self.ops.get(id) != Some(&op) {
+                self.ops.insert(id.to_string(), op);
+            }
+        }
+    }
+
     /// Enrolment gave this device its server id: the operations not sent yet take it, and so
     /// does the clock.
     pub fn adopt_device(&mut self, device: &str) {
-        for id in &self.outbox {
-            if let Some(op) = self.ops.get_mut(id) {
+        for id in self.outbox.clone() {
+            self.amend(&id, |op| {
                 op.device = device.to_string();
                 op.clock.device = device.to_string();
-            }
+            });
         }
         self.clock.device = device.to_string();
     }
 
     /// Forgets the operations `keep` refuses (ids a new questionnaire version no longer has: the
     /// server accepts only current ids and keeps the old ones it has); the outbox loses them too.
-    pub fn retain(&mut self, mut keep: impl FnMut(&Operation) -> bool) {
-        self.ops.retain(|_, op| keep(op));
+    pub fn retain(&mut self, keep: impl FnMut(&Operation) -> bool) {
+        self.ops.retain(keep);
         let ops = &self.ops;
         self.outbox.retain(|id| ops.contains_key(id));
         self.sent.retain(|id| ops.contains_key(id));
@@ -392,7 +450,7 @@ impl Replica {
             if said.is_some_and(|a| a.option == option && a.comment == comment) {
                 continue;
             }
-            let base = base_for(self.ops.values(), campaign, &question);
+            let base = self.base_for(campaign, &question);
             let clock = tick(&self.clock, at_ms);
             let id = derived_op_id(
                 clock.wall_ms,
@@ -412,38 +470,58 @@ impl Replica {
         recorded
     }
 
-    /// Current answers of every campaign here (see [`merge`]).
+    /// Current answers of every campaign here: the same as [`merge`] of [`Self::ops`], read
+    /// from the index.
     pub fn answers(&self) -> BTreeMap<String, Answers> {
-        merge(self.ops.values())
+        let mut campaigns: BTreeMap<String, Answers> = BTreeMap::new();
+        for ((campaign, question), derived) in self.ops.derived() {
+            let answers = campaigns.entry(campaign.clone()).or_default();
+            if let Some(answer) = derived.heads.first().and_then(Operation::answer) {
+                answers.insert(question.clone(), answer);
+            }
+        }
+        campaigns
     }
 
+    /// The same as [`conflicts`] of [`Self::ops`], read from the index.
     pub fn conflicts(&self) -> Vec<Conflict> {
-        conflicts(self.ops.values())
+        self.ops
+            .derived()
+            .iter()
+            .filter_map(|((campaign, question), derived)| {
+                let winner = derived.heads.first()?;
+                let disagree = derived.heads.iter().any(|op| !op.agrees_with(winner));
+                disagree.then(|| Conflict {
+                    campaign: campaign.clone(),
+                    question: question.clone(),
+                    ops: derived.heads.clone(),
+                })
+            })
+            .collect()
     }
 
     /// What `campaign`'s log says: its answers, each with the time of its question's last
     /// change, and its action plan (plan entries' status, owner and notes), priorities in the
     /// order they were first chosen. Validations and releases are the town's acts on the
-    /// campaign, not answers: left out.
+    /// campaign, not answers: left out. Read from the index: it costs the campaign's number of
+    /// questions, whatever the length of the log.
     pub fn view(&self, campaign: &str) -> CampaignView {
-        let merged = merge(self.ops.values().filter(|op| op.campaign == campaign))
-            .remove(campaign)
-            .unwrap_or_default();
-        // Per key: the last change (for `updated_ms`) and the first (the plan's order).
-        let mut times: BTreeMap<&str, (u64, &Hlc)> = BTreeMap::new();
-        for op in self.ops.values().filter(|op| op.campaign == campaign) {
-            let entry = times.entry(op.question.as_str()).or_insert((0, &op.clock));
-            entry.0 = entry.0.max(op.clock.wall_ms);
-            entry.1 = entry.1.min(&op.clock);
-        }
+        let from = (campaign.to_string(), String::new());
         let mut plan: Vec<(&Hlc, PlanItem)> = Vec::new();
         let mut view = CampaignView::default();
-        for (key, answer) in merged {
-            if network::is_network_key(&key) {
+        for ((_, key), derived) in self
+            .ops
+            .derived()
+            .range(from..)
+            .take_while(|((c, _), _)| c == campaign)
+        {
+            if network::is_network_key(key) {
                 continue;
             }
-            let (latest, first) = times.get(key.as_str()).copied().unwrap_or((0, &self.clock));
-            match plan_target(&key) {
+            let Some(answer) = derived.heads.first().and_then(Operation::answer) else {
+                continue;
+            };
+            match plan_target(key) {
                 Some(question) => {
                     let note: PlanNote = answer
                         .comment
@@ -460,15 +538,15 @@ impl Replica {
                         owner: note.owner,
                         notes: note.notes,
                     };
-                    plan.push((first, item));
+                    plan.push((&derived.first, item));
                 }
                 None => {
                     let stored = StoredAnswer {
                         option: answer.option,
                         comment: answer.comment,
-                        updated_ms: latest as f64,
+                        updated_ms: derived.latest_ms as f64,
                     };
-                    view.answers.insert(key, stored);
+                    view.answers.insert(key.clone(), stored);
                 }
             }
         }
@@ -499,6 +577,9 @@ pub fn derived_op_id(unix_ms: u64, parts: &[&str]) -> String {
     random[8..].copy_from_slice(&b.to_be_bytes()[..2]);
     op_id(unix_ms, random)
 }
+
+mod log;
+pub use log::Log;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::sync::{is_uuid_v7, plan_key, Clamped};
+use crate::sync::{conflicts, is_uuid_v7, merge, plan_key, Clamped};
 
 const NOW: u64 = 1_800_000_000_000;
 const CAMPAIGN: &str = "2026";
