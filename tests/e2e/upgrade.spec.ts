@@ -29,6 +29,8 @@ interface PhoneFixture {
 
 for (const release of RELEASES) {
   test(`a phone of release ${release} keeps its answers and sends the one it had not`, async ({ browser, request }) => {
+    // It starts a server of its own and opens four questions: more than the default 30 s on a busy machine.
+    test.setTimeout(120_000);
     const fixture: PhoneFixture = JSON.parse(readFileSync(join(fixtureDir(release), 'phone.json'), 'utf8'));
     const server = await startServer({ database: join(fixtureDir(release), 'town.sqlite') });
     try {
