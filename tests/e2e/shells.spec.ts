@@ -1,4 +1,4 @@
-import { test, expect, type Browser } from '@playwright/test';
+import { test, expect, type Browser, type Page } from '@playwright/test';
 import { AppPage } from './pages/app';
 import { loadQuestionnaire, QuestionScreen } from './pages/questionnaire';
 
@@ -30,6 +30,21 @@ const routes: { name: string; path: string; heading: string | RegExp; status?: n
   { name: 'console', path: '/association', heading: "Console de l'association" },
   { name: 'unknown', path: '/nulle-part', heading: 'Page introuvable', status: 404 },
 ];
+
+/** The app's WebAssembly chunks (pages behind a split point) and its main module. */
+const CHUNKS = /\/(?:split_[a-z_]+|chunk_\d+)-[0-9a-f]{16}\.wasm$/;
+const MAIN_MODULE = /\/arobase-[0-9a-f]{16}_bg\.wasm$/;
+
+/** Holds back the responses for `files` until the returned function is called. */
+async function holdBack(page: Page, files: RegExp): Promise<() => void> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(files, async (route) => {
+    await held;
+    await route.continue();
+  });
+  return release;
+}
 
 /** The h1 as a browser without scripts shows it: what paints before the WebAssembly runs. */
 async function staticHeading(browser: Browser, path: string) {
@@ -70,12 +85,7 @@ test.describe('pages paint before the app runs', () => {
 
   test('the shell is the only thing shown until the page is drawn, and stays in place on a slow chunk', async ({ page, baseURL }) => {
     // Hold the question page's chunk back: meanwhile the served heading shows, the app's frame does not.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    await page.route(/\/(?:split_[a-z_]+|chunk_\d+)-[0-9a-f]{16}\.wasm$/, async (route) => {
-      await held;
-      await route.continue();
-    });
+    const release = await holdBack(page, CHUNKS);
     await page.goto(question.path);
     const heading = page.getByRole('heading', { level: 1 });
     await expect(heading).toHaveText(question.heading);
@@ -92,12 +102,7 @@ test.describe('pages paint before the app runs', () => {
   test('a link followed from the shell once the app runs leaves no stale page on screen', async ({ page }) => {
     // The app is running (its router follows links) but the question page's chunk is held back,
     // so the served copy still shows: following its theme link must not leave it on screen.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    await page.route(/\/(?:split_[a-z_]+|chunk_\d+)-[0-9a-f]{16}\.wasm$/, async (route) => {
-      await held;
-      await route.continue();
-    });
+    const release = await holdBack(page, CHUNKS);
     await page.goto(question.path);
     await expect(page.locator('#app-shell')).toBeVisible();
     // Once the app has mounted, the save status it keeps in the frame exists (hidden meanwhile).
@@ -114,12 +119,7 @@ test.describe('pages paint before the app runs', () => {
     const secu = (await loadQuestionnaire(request)).flatMap((t) => t.questions).find((q) => q.id === 'secu-mfa')!;
     const label = secu.options[1];
     // Hold the main WebAssembly back: only what the server sent is on screen.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    await page.route(/\/arobase-[0-9a-f]{16}_bg\.wasm$/, async (route) => {
-      await held;
-      await route.continue();
-    });
+    const release = await holdBack(page, MAIN_MODULE);
     await page.goto(question.path);
     await expect(page.getByRole('heading', { level: 1 })).toHaveText(question.heading);
     await expect(page.getByRole('radio')).toHaveCount(secu.options.length);
