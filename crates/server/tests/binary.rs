@@ -68,13 +68,7 @@ async fn starts_from_env_and_flags_serves_and_stops_on_signal(#[case] signal: &s
         .unwrap();
 
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("Arobase listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .to_string();
+    let url = common::announced_url(&mut stdout);
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     assert!(
         db_path.is_file(),
@@ -307,13 +301,7 @@ fn start_prints_the_first_operator_link_after_the_address() {
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let url = first
-        .trim()
-        .strip_prefix("Arobase listening on ")
-        .unwrap_or_else(|| panic!("{first:?}"))
-        .to_string();
+    let url = common::announced_url(&mut stdout);
     let mut second = String::new();
     stdout.read_line(&mut second).unwrap();
     let link = second

@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -333,13 +333,7 @@ async fn the_binary_logs_request_ids_and_serves_metrics() {
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("Arobase listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .to_string();
+    let url = common::announced_url(&mut stdout);
 
     let client = reqwest::Client::new();
     // A town's creation: several statements, logged (debug) while the request is served.

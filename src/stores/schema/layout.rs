@@ -90,6 +90,17 @@ pub fn segment_of_key(campaign_id: &str, key: &str) -> Option<u64> {
         .ok()
 }
 
+/// The numbers of the segments of campaign `id` present in storage, in order.
+fn stored_segments(storage: &impl StorageRead, id: &str) -> Vec<u64> {
+    let mut found: Vec<u64> = storage
+        .keys()
+        .iter()
+        .filter_map(|k| segment_of_key(id, k))
+        .collect();
+    found.sort_unstable();
+    found
+}
+
 /// What the store reads from: localStorage in the app, a map in the tests.
 pub trait StorageRead {
     fn read(&self, key: &str) -> Option<String>;
@@ -375,14 +386,8 @@ pub fn read_campaign(
         .and_then(|s| serde_json::from_value(s.clone()).ok());
     let listed = listed.unwrap_or_else(|| {
         damage.push("the list of segments does not read".into());
-        let mut found: Vec<u64> = storage
-            .keys()
-            .iter()
-            .filter_map(|k| segment_of_key(id, k))
-            .collect();
-        found.sort_unstable();
         // Counts unknown: every entry counts as saved.
-        found
+        stored_segments(storage, id)
             .into_iter()
             .map(|n| Segment {
                 n,
@@ -480,12 +485,7 @@ fn rebuild_from_segments(
     device: &str,
     error: String,
 ) -> LoadedCampaign {
-    let mut found: Vec<u64> = storage
-        .keys()
-        .iter()
-        .filter_map(|k| segment_of_key(id, k))
-        .collect();
-    found.sort_unstable();
+    let found = stored_segments(storage, id);
     let mut ops: BTreeMap<String, Operation> = BTreeMap::new();
     for n in &found {
         let (entries, _) = read_segment(storage.read(&segment_key(id, *n)).as_deref());

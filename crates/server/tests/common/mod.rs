@@ -439,3 +439,14 @@ macro_rules! on_both_backends {
 
 #[allow(unused_imports)] // Each test binary uses a different part of this module.
 pub(crate) use on_both_backends;
+
+/// The URL the `arobase-server` binary announces on its first line of stdout (scripts and tests
+/// read it to find the port it bound).
+pub fn announced_url(stdout: &mut impl std::io::BufRead) -> String {
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    line.trim()
+        .strip_prefix("Arobase listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_string()
+}
