@@ -225,7 +225,13 @@ pub async fn erase_town(token: &str, confirm: &str) -> Result<(), ApiError> {
 }
 
 pub async fn push(token: &str, ops: Vec<Operation>) -> Result<PushAck, ApiError> {
-    call("POST", routes::PUSH, Some(token), json(&Push { ops })).await
+    call(
+        "POST",
+        routes::PUSH,
+        Some(token),
+        json(&Push { ops, relay: false }),
+    )
+    .await
 }
 
 pub async fn pull(token: &str, after: u64) -> Result<PullPage, ApiError> {

@@ -26,6 +26,7 @@ fn ack(ids: &[&Operation], clock: Hlc) -> PushAck {
         acknowledged: ids.iter().map(|op| op.id.clone()).collect(),
         clamped: vec![],
         clock,
+        epoch: String::new(),
     }
 }
 
