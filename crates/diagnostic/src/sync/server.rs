@@ -135,6 +135,9 @@ pub enum RelayRefusal {
     },
     /// The operation's device belongs to another town.
     OtherTown { device: String },
+    /// The operation's device is unknown and its id is not one this server could have given
+    /// (a lowercase UUID, see [`is_device_id`]): no placeholder is written for it.
+    NotADevice { device: String },
 }
 
 /// The code of every [`RelayRefusal`].
@@ -223,6 +226,11 @@ impl fmt::Display for RelayRefusal {
                 f,
                 "device `{device}` belongs to another town: a device relays its own town's \
                  operations only; nothing from this push was stored"
+            ),
+            RelayRefusal::NotADevice { device } => write!(
+                f,
+                "`{device}` is not a device id this server gives (a lowercase UUID); nothing \
+                 from this push was stored"
             ),
         }
     }
@@ -345,10 +353,24 @@ pub fn relayed_devices(
                     device: shorten(device, 40),
                 }))
             }
-            DeviceHome::Unknown => unknown.push(device.to_string()),
+            DeviceHome::Unknown if is_device_id(device) => unknown.push(device.to_string()),
+            DeviceHome::Unknown => {
+                return Err(PushError::RelayRefused(RelayRefusal::NotADevice {
+                    device: shorten(device, 40),
+                }))
+            }
         }
     }
     Ok(unknown)
+}
+
+/// Whether `id` has the shape of the device ids the server gives: a lowercase hyphenated UUID.
+pub fn is_device_id(id: &str) -> bool {
+    id.len() == 36
+        && id.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_digit() || ('a'..='f').contains(&c),
+        })
 }
 
 /// The name of the row the server writes for a device it does not know when another phone
@@ -785,12 +807,17 @@ mod tests {
 
     #[test]
     fn relayed_devices_of_another_town_are_refused_unknown_ones_listed() {
+        // Unknown devices: ids the server could have given (enrolled after the backup).
+        let (y, z) = (
+            "0b2c3d4e-0000-4000-8000-000000000001",
+            "0b2c3d4e-0000-4000-8000-000000000002",
+        );
         let batch = prepare(
             vec![
                 of("a", NOW, 1),
-                of("z", NOW, 2),
+                of(z, NOW, 2),
                 of("b", NOW, 3),
-                of("y", NOW, 4),
+                of(y, NOW, 4),
             ],
             NOW,
             &TownClock::default(),
@@ -806,10 +833,10 @@ mod tests {
             home(device)
         })
         .unwrap();
-        assert_eq!(unknown, ["y", "z"]);
+        assert_eq!(unknown, [y, z]);
         assert_eq!(
             asked,
-            ["b", "y", "z"],
+            [y, z, "b"],
             "the pusher is not looked up, others once"
         );
         let mut elsewhere = batch.clone();
@@ -820,7 +847,14 @@ mod tests {
                 device: "x".into()
             }))
         );
-        let hash = placeholder_token_hash("y");
+        // An unknown id the server never gives gets no placeholder row.
+        let mut odd = batch.clone();
+        odd[1].op.device = z.to_uppercase();
+        assert!(matches!(
+            relayed_devices(&odd, "a", home),
+            Err(PushError::RelayRefused(RelayRefusal::NotADevice { .. }))
+        ));
+        let hash = placeholder_token_hash(y);
         assert!(
             hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()),
             "no token hashes to {hash}"
