@@ -226,7 +226,13 @@ pub async fn erase_town(token: &str, confirm: &str) -> Result<(), ApiError> {
 
 /// `relay`: the operations are sent again to a restored server, other devices' among them.
 pub async fn push(token: &str, ops: Vec<Operation>, relay: bool) -> Result<PushAck, ApiError> {
-    call("POST", routes::PUSH, Some(token), json(&Push { ops, relay })).await
+    call(
+        "POST",
+        routes::PUSH,
+        Some(token),
+        json(&Push { ops, relay }),
+    )
+    .await
 }
 
 /// `epoch`: the server's epoch the cursor belongs to (a restored server then starts from 0).

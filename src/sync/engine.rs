@@ -433,13 +433,10 @@ impl SyncEngine {
                     }
                     Err(e) => return Err(e),
                 };
-                if !self
-                    .store
-                    .with_campaign(&campaign, |doc| {
-                        doc.replica.resent(&ack, now_ms() as u64);
-                        doc.refresh();
-                    })
-                {
+                if !self.store.with_campaign(&campaign, |doc| {
+                    doc.replica.resent(&ack, now_ms() as u64);
+                    doc.refresh();
+                }) {
                     return Err(ApiError::Unexpected(local_storage_problem()));
                 }
             }

@@ -790,6 +790,12 @@ pub struct Invite {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Push {
     pub ops: Vec<Operation>,
+    /// The batch may carry operations of other devices of the town: after a restore (a new
+    /// [`PushAck::epoch`]) a phone re-sends everything it holds, others' operations included,
+    /// since their own phone may be gone. Refused (`relay_refused`) by a server never restored
+    /// and for operations made after the restore (see [`server::check_relay`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub relay: bool,
 }
 
 /// Answer of a push, sent once the batch is committed.
@@ -803,6 +809,9 @@ pub struct PushAck {
     pub clamped: Vec<Clamped>,
     /// The server's clock, to observe.
     pub clock: Hlc,
+    /// The server's epoch (see [`PullPage::epoch`]); empty from a server older than epochs.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub epoch: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -811,7 +820,7 @@ pub struct Clamped {
     pub clock: Hlc,
 }
 
-/// Answer of `GET /api/sync/pull?after=<seq>&limit=<n>`.
+/// Answer of `GET /api/sync/pull?after=<seq>&limit=<n>&epoch=<epoch>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullPage {
     /// Operations with a sequence number above `after`, in sequence order.
@@ -821,6 +830,12 @@ pub struct PullPage {
     /// Whether more operations follow `next` right now.
     pub more: bool,
     pub clock: Hlc,
+    /// The server's epoch: an id that changes each time the server's database is restored from
+    /// a backup. A phone that sees it change re-sends every operation it holds (the server lost
+    /// what it acknowledged after the backup) and pulls again from 0; a pull that names another
+    /// epoch is served from 0. Empty from a server older than epochs.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub epoch: String,
 }
 
 /// Body of every API error.

@@ -279,6 +279,7 @@ impl World {
                 })
                 .collect(),
             clock: self.server.clock.clone(),
+            epoch: String::new(),
         };
         d.replica.acknowledge(&ack, local_now);
         assert!(d.replica.clock > before, "observe moves the clock forward");

@@ -100,6 +100,7 @@ fn acknowledged_operations_leave_the_outbox_and_clamped_clocks_are_taken() {
                 clock: clamped.clone(),
             }],
             clock: server.clone(),
+            epoch: String::new(),
         },
         20,
     );

@@ -411,9 +411,7 @@ impl Replica {
             .range::<str, _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
             .map(|(_, op)| op)
             .filter(|op| !unsent.contains(op.id.as_str()))
-            .filter(|op| {
-                !network::is_network_key(&op.question) || (network && op.device == device)
-            })
+            .filter(|op| !network::is_network_key(&op.question) || (network && op.device == device))
             .filter(|op| op.validate(questionnaire).is_ok())
             .take(max)
             .cloned()

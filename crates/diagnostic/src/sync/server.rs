@@ -8,13 +8,14 @@
 //! itself (SQL or a map) differs. Statuses are plain numbers because this crate has no HTTP
 //! dependency.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use super::{
     clamp, observe, tick, Clamped, Hlc, Operation, PullPage, PushAck, DEFAULT_PULL_LIMIT,
     MAX_BATCH, MAX_CLOCK_AHEAD_MS, MAX_PULL_LIMIT,
 };
+use crate::network::is_network_key;
 use crate::Questionnaire;
 
 /// The device name of the server's clock readings (it authors no operation, so ties with a
@@ -110,7 +111,37 @@ pub enum PushError {
     Repeated { index: usize, id: String },
     /// An id is already stored with other content (or in another town).
     IdConflict { id: String },
+    /// A relayed push ([`super::Push::relay`]) breaks a relay rule (see [`check_relay`]).
+    RelayRefused(RelayRefusal),
 }
+
+/// Why a relayed push is refused (code [`RELAY_REFUSED`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RelayRefusal {
+    /// The server was never restored from a backup: it lost nothing, so nothing is relayed.
+    NeverRestored,
+    /// Operation `index`, of another device, was made after the restore: its own phone pushes it.
+    AfterRestore {
+        index: usize,
+        id: String,
+        device: String,
+    },
+    /// Operation `index` is another device's validation or release: only its author's phone
+    /// sends those (an administrator's act, checked against that device's rights).
+    NetworkKey {
+        index: usize,
+        id: String,
+        device: String,
+    },
+    /// The operation's device belongs to another town.
+    OtherTown { device: String },
+    /// The operation's device is unknown and its id is not one this server could have given
+    /// (a lowercase UUID, see [`is_device_id`]): no placeholder is written for it.
+    NotADevice { device: String },
+}
+
+/// The code of every [`RelayRefusal`].
+pub const RELAY_REFUSED: &str = "relay_refused";
 
 impl PushError {
     /// The HTTP status of the refusal.
@@ -119,7 +150,7 @@ impl PushError {
             PushError::TooLarge { .. } => 413,
             PushError::Invalid { .. } | PushError::Repeated { .. } => 400,
             PushError::DeviceMismatch { .. } => 403,
-            PushError::IdConflict { .. } => 409,
+            PushError::IdConflict { .. } | PushError::RelayRefused(_) => 409,
         }
     }
 
@@ -130,6 +161,7 @@ impl PushError {
             PushError::Invalid { .. } | PushError::Repeated { .. } => "invalid_operation",
             PushError::DeviceMismatch { .. } => "device_mismatch",
             PushError::IdConflict { .. } => "op_id_conflict",
+            PushError::RelayRefused(_) => RELAY_REFUSED,
         }
     }
 }
@@ -167,6 +199,39 @@ impl fmt::Display for PushError {
                 "operation id `{id}` is already stored with other content; nothing from this \
                  push was stored (give that operation a new id)"
             ),
+            PushError::RelayRefused(refusal) => write!(f, "{refusal}"),
+        }
+    }
+}
+
+impl fmt::Display for RelayRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RelayRefusal::NeverRestored => write!(
+                f,
+                "this server was never restored from a backup, so it relays nothing: a device \
+                 only pushes its own operations; nothing from this push was stored"
+            ),
+            RelayRefusal::AfterRestore { index, id, device } => write!(
+                f,
+                "operation {index} (`{id}`) of device `{device}` was made after this server was \
+                 restored: only that device pushes it; nothing from this push was stored"
+            ),
+            RelayRefusal::NetworkKey { index, id, device } => write!(
+                f,
+                "operation {index} (`{id}`) is a validation or release of device `{device}`: \
+                 only that device pushes it; nothing from this push was stored"
+            ),
+            RelayRefusal::OtherTown { device } => write!(
+                f,
+                "device `{device}` belongs to another town: a device relays its own town's \
+                 operations only; nothing from this push was stored"
+            ),
+            RelayRefusal::NotADevice { device } => write!(
+                f,
+                "`{device}` is not a device id this server gives (a lowercase UUID); nothing \
+                 from this push was stored"
+            ),
         }
     }
 }
@@ -176,6 +241,31 @@ impl fmt::Display for PushError {
 pub fn check_batch(
     ops: &[Operation],
     pusher: &str,
+    questionnaire: &Questionnaire,
+) -> Result<Vec<Operation>, PushError> {
+    check(ops, pusher, None, questionnaire)
+}
+
+/// [`check_batch`] for a relayed push ([`super::Push::relay`]) to a server restored at
+/// `restored_ms` (`None`: never restored, refused). The pusher's own operations follow the usual
+/// rules; an operation of another device is relayed only when it was made before the restore
+/// (`clock.wall_ms <= restored_ms`: later ones reach this server from their own phone) and is no
+/// validation or release (an administrator's act, which only its author sends). Whether its
+/// device may be relayed by the pusher is the storage's to tell ([`relayed_devices`]).
+pub fn check_relay(
+    ops: &[Operation],
+    pusher: &str,
+    restored_ms: Option<u64>,
+    questionnaire: &Questionnaire,
+) -> Result<Vec<Operation>, PushError> {
+    let restored_ms = restored_ms.ok_or(PushError::RelayRefused(RelayRefusal::NeverRestored))?;
+    check(ops, pusher, Some(restored_ms), questionnaire)
+}
+
+fn check(
+    ops: &[Operation],
+    pusher: &str,
+    relay_until: Option<u64>,
     questionnaire: &Questionnaire,
 ) -> Result<Vec<Operation>, PushError> {
     if ops.len() > MAX_BATCH {
@@ -193,12 +283,29 @@ pub fn check_batch(
                 reason: shorten(&err.to_string(), MAX_QUOTED),
             })?;
         if op.device != pusher {
-            return Err(PushError::DeviceMismatch {
-                index,
-                id,
-                device: shorten(&op.device, 40),
-                pusher: pusher.to_string(),
-            });
+            let device = shorten(&op.device, 40);
+            let Some(restored_ms) = relay_until else {
+                return Err(PushError::DeviceMismatch {
+                    index,
+                    id,
+                    device,
+                    pusher: pusher.to_string(),
+                });
+            };
+            if is_network_key(&op.question) {
+                return Err(PushError::RelayRefused(RelayRefusal::NetworkKey {
+                    index,
+                    id,
+                    device,
+                }));
+            }
+            if op.clock.wall_ms > restored_ms {
+                return Err(PushError::RelayRefused(RelayRefusal::AfterRestore {
+                    index,
+                    id,
+                    device,
+                }));
+            }
         }
         match seen.get(op.id.as_str()) {
             Some(earlier) if *earlier != op => return Err(PushError::Repeated { index, id }),
@@ -210,6 +317,72 @@ pub fn check_batch(
         }
     }
     Ok(unique)
+}
+
+/// Where the server knows a relayed operation's device from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceHome {
+    /// A device of the pusher's town (removed or not).
+    SameTown,
+    /// A device of another town.
+    OtherTown,
+    /// No device of this id: enrolled after the backup the server was restored from.
+    Unknown,
+}
+
+/// The devices of a relayed batch other than `pusher`, checked with `home` (what the database
+/// says of each, asked once per device): refused when one belongs to another town; else the
+/// unknown ones, sorted, for which the storage writes a placeholder in the pusher's town (see
+/// [`PLACEHOLDER_NAME`]) so that their operations still name a device.
+pub fn relayed_devices(
+    batch: &[NewOp],
+    pusher: &str,
+    mut home: impl FnMut(&str) -> DeviceHome,
+) -> Result<Vec<String>, PushError> {
+    let devices: BTreeSet<&str> = batch
+        .iter()
+        .map(|new| new.op.device.as_str())
+        .filter(|device| *device != pusher)
+        .collect();
+    let mut unknown = Vec::new();
+    for device in devices {
+        match home(device) {
+            DeviceHome::SameTown => {}
+            DeviceHome::OtherTown => {
+                return Err(PushError::RelayRefused(RelayRefusal::OtherTown {
+                    device: shorten(device, 40),
+                }))
+            }
+            DeviceHome::Unknown if is_device_id(device) => unknown.push(device.to_string()),
+            DeviceHome::Unknown => {
+                return Err(PushError::RelayRefused(RelayRefusal::NotADevice {
+                    device: shorten(device, 40),
+                }))
+            }
+        }
+    }
+    Ok(unknown)
+}
+
+/// Whether `id` has the shape of the device ids the server gives: a lowercase hyphenated UUID.
+pub fn is_device_id(id: &str) -> bool {
+    id.len() == 36
+        && id.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_digit() || ('a'..='f').contains(&c),
+        })
+}
+
+/// The name of the row the server writes for a device it does not know when another phone
+/// relays its operations (it was enrolled after the backup): removed at once (its token was
+/// lost with the restore; its owner is invited again), role [`super::Role::Autre`], and a token
+/// hash that no token can have ([`placeholder_token_hash`]).
+pub const PLACEHOLDER_NAME: &str = "Appareil d'avant la restauration";
+
+/// The token hash of a placeholder device: unique (the column is), never a SHA-256 in hex (64
+/// hexadecimal digits), so that no token ever authenticates as it.
+pub fn placeholder_token_hash(device: &str) -> String {
+    format!("relayed:{device}")
 }
 
 /// An operation as the server stores it: checked, its clock possibly clamped, with the wall time
@@ -249,7 +422,9 @@ pub fn prepare(ops: Vec<Operation>, now_ms: u64, town: &TownClock) -> Vec<NewOp>
 /// describes: a retry, acknowledged again without storing anything. The clock counts: the same id
 /// with another clock is another operation (a conflict). A clamp changes only the wall time and
 /// the sent one is kept, so a retry of a clamped operation matches whenever it comes, even when
-/// today's clamp would give another clock.
+/// today's clamp would give another clock. The stored clock itself counts as sent too: a phone
+/// adopts the clock of a clamped operation ([`PushAck::clamped`]) and re-sends it that way after
+/// a restore.
 pub fn is_retry(stored: &NewOp, new: &NewOp) -> bool {
     let (a, b) = (&stored.op, &new.op);
     a.id == b.id
@@ -259,7 +434,7 @@ pub fn is_retry(stored: &NewOp, new: &NewOp) -> bool {
         && a.option == b.option
         && a.comment == b.comment
         && a.base == b.base
-        && stored.sent_wall_ms == new.sent_wall_ms
+        && (stored.sent_wall_ms == new.sent_wall_ms || a.clock.wall_ms == new.sent_wall_ms)
         && a.clock.counter == b.clock.counter
 }
 
@@ -335,6 +510,7 @@ pub fn acknowledgement(batch: &[NewOp], retried: &[(String, Hlc)], clock: Hlc) -
         acknowledged: batch.iter().map(|new| new.op.id.clone()).collect(),
         clamped,
         clock,
+        epoch: String::new(),
     }
 }
 
@@ -421,6 +597,19 @@ impl PullRequest {
         Ok(PullRequest { after, limit })
     }
 
+    /// The request as served by a server in epoch `current`, for a client that names epoch
+    /// `asked`: from the start when it names another one, since its cursor counts in another
+    /// log (it may be ahead of this one, or behind numbers that now name other operations).
+    /// Naming none, or an empty one (a client that never saw an epoch), keeps the cursor.
+    pub fn in_epoch(self, asked: Option<&str>, current: &str) -> Self {
+        match asked {
+            Some(asked) if !asked.is_empty() && asked != current => {
+                PullRequest { after: 0, ..self }
+            }
+            _ => self,
+        }
+    }
+
     /// How many operations to read: one more than a page, to know whether more follow.
     pub fn read_limit(&self) -> u32 {
         self.limit + 1
@@ -448,6 +637,7 @@ impl PullRequest {
             next,
             more,
             clock,
+            epoch: String::new(),
         })
     }
 }
@@ -534,5 +724,173 @@ mod tests {
             "cursor_ahead"
         );
         assert_eq!(PullRequest::new(0, Some(0)).unwrap_err().status(), 400);
+    }
+
+    fn of(device: &str, wall_ms: u64, n: u8) -> Operation {
+        let mut op = op(wall_ms);
+        op.id = op_id(wall_ms, [n; 10]);
+        op.device = device.into();
+        op.clock.device = device.into();
+        op
+    }
+
+    #[test]
+    fn without_relay_only_the_pushers_own_operations_pass() {
+        let q = crate::questionnaire();
+        let ops = [of("a", NOW, 1), of("b", NOW, 2)];
+        let refused = check_batch(&ops, "a", q).unwrap_err();
+        assert!(matches!(
+            refused,
+            PushError::DeviceMismatch { index: 1, .. }
+        ));
+        assert_eq!((refused.status(), refused.code()), (403, "device_mismatch"));
+    }
+
+    #[test]
+    fn a_server_never_restored_relays_nothing() {
+        let q = crate::questionnaire();
+        // Not even a batch of the pusher's own operations: the flag itself is refused.
+        let refused = check_relay(&[of("a", NOW, 1)], "a", None, q).unwrap_err();
+        assert_eq!(
+            refused,
+            PushError::RelayRefused(RelayRefusal::NeverRestored)
+        );
+        assert_eq!((refused.status(), refused.code()), (409, RELAY_REFUSED));
+    }
+
+    #[test]
+    fn others_operations_are_relayed_when_made_before_the_restore() {
+        let q = crate::questionnaire();
+        let restored = NOW + 1000;
+        let ops = [
+            of("a", NOW + 5000, 1),
+            of("b", NOW, 2),
+            of("c", restored, 3),
+        ];
+        // The pusher's own operation after the restore is its own business.
+        assert_eq!(check_relay(&ops, "a", Some(restored), q).unwrap().len(), 3);
+        let late = [of("a", NOW, 1), of("b", restored + 1, 2)];
+        assert!(matches!(
+            check_relay(&late, "a", Some(restored), q),
+            Err(PushError::RelayRefused(RelayRefusal::AfterRestore {
+                index: 1,
+                ..
+            }))
+        ));
+    }
+
+    #[test]
+    fn others_validations_and_releases_are_never_relayed() {
+        let q = crate::questionnaire();
+        let mut validation = of("b", NOW, 2);
+        validation.question = crate::network::validation_key("2026");
+        validation.option = None; // a reopening: no note to write
+        let own = Operation {
+            device: "a".into(),
+            clock: Hlc {
+                device: "a".into(),
+                ..validation.clock.clone()
+            },
+            ..validation.clone()
+        };
+        assert_eq!(validation.validate(q), Ok(()));
+        assert!(matches!(
+            check_relay(&[validation], "a", Some(NOW + 1), q),
+            Err(PushError::RelayRefused(RelayRefusal::NetworkKey {
+                index: 0,
+                ..
+            }))
+        ));
+        // The pusher's own validation passes these rules (the network's are checked apart).
+        assert_eq!(check_relay(&[own], "a", Some(NOW + 1), q).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn relayed_devices_of_another_town_are_refused_unknown_ones_listed() {
+        // Unknown devices: ids the server could have given (enrolled after the backup).
+        let (y, z) = (
+            "0b2c3d4e-0000-4000-8000-000000000001",
+            "0b2c3d4e-0000-4000-8000-000000000002",
+        );
+        let batch = prepare(
+            vec![
+                of("a", NOW, 1),
+                of(z, NOW, 2),
+                of("b", NOW, 3),
+                of(y, NOW, 4),
+            ],
+            NOW,
+            &TownClock::default(),
+        );
+        let mut asked = Vec::new();
+        let home = |device: &str| match device {
+            "b" => DeviceHome::SameTown,
+            "x" => DeviceHome::OtherTown,
+            _ => DeviceHome::Unknown,
+        };
+        let unknown = relayed_devices(&batch, "a", |device| {
+            asked.push(device.to_string());
+            home(device)
+        })
+        .unwrap();
+        assert_eq!(unknown, [y, z]);
+        assert_eq!(
+            asked,
+            [y, z, "b"],
+            "the pusher is not looked up, others once"
+        );
+        let mut elsewhere = batch.clone();
+        elsewhere[1].op.device = "x".into();
+        assert_eq!(
+            relayed_devices(&elsewhere, "a", home),
+            Err(PushError::RelayRefused(RelayRefusal::OtherTown {
+                device: "x".into()
+            }))
+        );
+        // An unknown id the server never gives gets no placeholder row.
+        let mut odd = batch.clone();
+        odd[1].op.device = z.to_uppercase();
+        assert!(matches!(
+            relayed_devices(&odd, "a", home),
+            Err(PushError::RelayRefused(RelayRefusal::NotADevice { .. }))
+        ));
+        let hash = placeholder_token_hash(y);
+        assert!(
+            hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()),
+            "no token hashes to {hash}"
+        );
+    }
+
+    #[test]
+    fn a_clamped_operation_resent_with_the_clock_it_adopted_is_a_retry() {
+        let sent = op(NOW + 3_600_000);
+        let first = prepare(vec![sent.clone()], NOW, &TownClock::default());
+        assert!(first[0].clamped());
+        // The phone adopted the stored clock; after a restore it sends the operation that way.
+        let adopted = Operation {
+            clock: first[0].op.clock.clone(),
+            ..sent
+        };
+        let resent = prepare(vec![adopted], NOW + 60_000, &TownClock::default());
+        let sorted =
+            sort_batch(&resent, |_| Some(Stored::Here(Box::new(first[0].clone())))).unwrap();
+        assert_eq!(sorted.retried.len(), 1);
+        let ack = acknowledgement(&resent, &sorted.retried, Hlc::zero(SERVER_DEVICE));
+        assert!(ack.clamped.is_empty(), "{ack:?}");
+    }
+
+    #[test]
+    fn a_pull_in_another_epoch_starts_over() {
+        let request = PullRequest::new(40, None).unwrap();
+        assert_eq!(request.in_epoch(Some("old"), "new").after, 0);
+        assert_eq!(request.in_epoch(Some("new"), "new").after, 40);
+        assert_eq!(request.in_epoch(None, "new").after, 40);
+        assert_eq!(request.in_epoch(Some(""), "new").after, 40);
+        // A cursor ahead of the restored log is no refusal once it names the old epoch.
+        let page = request
+            .in_epoch(Some("old"), "new")
+            .page(vec![(1, op(NOW))], 1, Hlc::zero(SERVER_DEVICE))
+            .unwrap();
+        assert_eq!((page.ops.len(), page.next), (1, 1));
     }
 }

@@ -26,6 +26,7 @@ fn ack(ids: &[&Operation], clock: Hlc) -> PushAck {
         acknowledged: ids.iter().map(|op| op.id.clone()).collect(),
         clamped: vec![],
         clock,
+        epoch: String::new(),
     }
 }
 
@@ -281,7 +282,10 @@ fn a_restored_server_is_a_new_epoch_reported() {
     assert!(server_restored(Some("e1"), "e2"));
     assert!(!server_restored(Some("e1"), "e1"));
     assert!(!server_restored(None, "e1"), "a first epoch is only noted");
-    assert!(!server_restored(Some("e1"), ""), "a server older than epochs");
+    assert!(
+        !server_restored(Some("e1"), ""),
+        "a server older than epochs"
+    );
 }
 
 /// After a restore, every operation the phone holds goes back, its own and the town's, in
@@ -291,12 +295,16 @@ fn a_restored_server_is_a_new_epoch_reported() {
 fn a_resend_goes_through_the_whole_log_once() {
     let (question, a, b) = question();
     let q = crate::outline();
-    let others: Vec<String> = q.questions().skip(1).take(6).map(|q| q.id.clone()).collect();
+    let others: Vec<String> = q
+        .questions()
+        .skip(1)
+        .take(6)
+        .map(|q| q.id.clone())
+        .collect();
     let mut mayor = Replica::new("maire");
     let mut dgs = Replica::new("dgs");
     let mine = mayor.record(id(1), NOW, CAMPAIGN, &question, Some(a.clone()), None);
-    let validation =
-        network::record_validation(&mut mayor, id(2), NOW + 1, q, CAMPAIGN);
+    let validation = network::record_validation(&mut mayor, id(2), NOW + 1, q, CAMPAIGN);
     let sent = mayor.send(10);
     mayor.acknowledge(&ack(&sent.iter().collect::<Vec<_>>(), Hlc::zero("s")), NOW);
     // The DGS's answers and a validation of theirs reach the mayor's phone.
@@ -305,7 +313,14 @@ fn a_resend_goes_through_the_whole_log_once() {
         .enumerate()
         .map(|(n, other)| {
             let option = q.question(other).expect("question").answers[0].id.clone();
-            dgs.record(id(10 + n as u8), NOW + 2, CAMPAIGN, other, Some(option), None)
+            dgs.record(
+                id(10 + n as u8),
+                NOW + 2,
+                CAMPAIGN,
+                other,
+                Some(option),
+                None,
+            )
         })
         .collect();
     let their_validation = network::record_validation(&mut dgs, id(30), NOW + 3, q, CAMPAIGN);
@@ -313,10 +328,20 @@ fn a_resend_goes_through_the_whole_log_once() {
     mayor.receive(theirs.clone(), NOW + 4);
     // Still in the outbox, and set aside: not part of the re-send.
     let unsent = mayor.change(id(40), NOW + 5, CAMPAIGN, &question, Some(b), None);
-    mayor.record(id(41), NOW + 5, CAMPAIGN, "no-such-question", Some("x".into()), None);
+    mayor.record(
+        id(41),
+        NOW + 5,
+        CAMPAIGN,
+        "no-such-question",
+        Some("x".into()),
+        None,
+    );
     assert_eq!(mayor.set_aside_invalid(q), 1);
 
-    assert!(mayor.next_resend(3, q, true).is_empty(), "nothing before a restore");
+    assert!(
+        mayor.next_resend(3, q, true).is_empty(),
+        "nothing before a restore"
+    );
     mayor.start_resend();
     let mut resent: Vec<String> = Vec::new();
     loop {
@@ -328,7 +353,10 @@ fn a_resend_goes_through_the_whole_log_once() {
         }
         assert!(batch.len() <= 3);
         resent.extend(batch.iter().map(|op| op.id.clone()));
-        mayor.resent(&ack(&batch.iter().collect::<Vec<_>>(), Hlc::zero("s")), NOW + 6);
+        mayor.resent(
+            &ack(&batch.iter().collect::<Vec<_>>(), Hlc::zero("s")),
+            NOW + 6,
+        );
     }
     assert_eq!(mayor.resend, None, "the re-send ended");
     let mut expected: Vec<String> = [mine.id.clone(), validation.id.clone()]
