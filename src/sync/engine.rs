@@ -21,6 +21,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use diagnostic::association::{codes, TownStatus};
+use diagnostic::sync::server::RELAY_REFUSED;
 use diagnostic::sync::{server_restored, Operation, MAX_BATCH};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -406,6 +407,33 @@ impl SyncEngine {
         Ok(())
     }
 
+    /// [`Self::resend_all`]'s batch that the server refused, sent again operation by operation;
+    /// the re-send moves past those it refuses.
+    async fn resend_one_by_one(
+        &self,
+        token: &str,
+        campaign: &str,
+        batch: Vec<Operation>,
+    ) -> Result<(), ApiError> {
+        for op in batch {
+            let id = op.id.clone();
+            let stored = match api::push(token, vec![op], true).await {
+                Ok(ack) => self.store.with_campaign(campaign, |doc| {
+                    doc.replica.resent(&ack, now_ms() as u64);
+                    doc.refresh();
+                }),
+                Err(e) if e.is(RELAY_REFUSED) => self
+                    .store
+                    .with_campaign(campaign, |doc| doc.replica.resend_past(&id)),
+                Err(e) => return Err(e),
+            };
+            if !stored {
+                return Err(ApiError::Unexpected(local_storage_problem()));
+            }
+        }
+        Ok(())
+    }
+
     /// Sends again, as a relay, every operation each campaign holds while a re-send is under way
     /// (after a restore: [`Self::note_epoch`]).
     async fn resend_all(&self, token: &str) -> Result<(), ApiError> {
@@ -423,12 +451,18 @@ impl SyncEngine {
                 if batch.is_empty() {
                     break;
                 }
-                let ack = match api::push(token, batch, true).await {
+                let ack = match api::push(token, batch.clone(), true).await {
                     Ok(ack) => ack,
                     // This device's validations and releases the server no longer takes: the
                     // rest goes on without them (they stay on the phone).
                     Err(e) if network && (e.is(codes::NOT_ADMIN) || e.is(codes::NOT_VALIDATED)) => {
                         network = false;
+                        continue;
+                    }
+                    // An operation the server will not take from this phone (made by another
+                    // device after the restore): the batch goes again one by one, without it.
+                    Err(e) if e.is(RELAY_REFUSED) => {
+                        self.resend_one_by_one(token, &campaign, batch).await?;
                         continue;
                     }
                     Err(e) => return Err(e),

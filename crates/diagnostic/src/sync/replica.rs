@@ -425,12 +425,21 @@ impl Replica {
     /// The server acknowledged a batch of [`Self::next_resend`]: the re-send moves past it, and
     /// the acknowledgement is taken like any other ([`Self::acknowledge`]).
     pub fn resent(&mut self, ack: &PushAck, now_ms: u64) {
-        if let (Some(after), Some(last)) = (self.resend.as_mut(), ack.acknowledged.iter().max()) {
-            if *last > *after {
-                *after = last.clone();
-            }
+        if let Some(last) = ack.acknowledged.iter().max() {
+            self.resend_past(last);
         }
         self.acknowledge(ack, now_ms);
+    }
+
+    /// The re-send moves past `id` without it: the server will not take it from this device
+    /// (`relay_refused`: another device made it after the restore, so that device's phone pushed
+    /// it, or this phone received it from the restored server itself). It stays here.
+    pub fn resend_past(&mut self, id: &str) {
+        if let Some(after) = self.resend.as_mut() {
+            if id > after.as_str() {
+                *after = id.to_string();
+            }
+        }
     }
 
     /// Takes out of the outbox every operation the server would refuse — the same check it runs —

@@ -378,4 +378,13 @@ fn a_resend_goes_through_the_whole_log_once() {
         .collect();
     assert_eq!(without.len(), expected.len() - 1);
     assert!(!without.contains(&validation.id));
+
+    // One the server refuses from this device is passed over, and stays here.
+    mayor.start_resend();
+    let first = mayor.next_resend(1, q, true)[0].id.clone();
+    mayor.resend_past(&first);
+    let rest = mayor.next_resend(100, q, true);
+    assert_eq!(rest.len(), expected.len() - 1);
+    assert!(rest.iter().all(|op| op.id != first));
+    assert!(mayor.ops.contains_key(&first));
 }
