@@ -46,10 +46,13 @@ test-native: postgres
 test-wasm:
 	cargo test -p arobase --target wasm32-unknown-unknown
 
-# The results tests compare the app with the domain crate's own scoring (its `score` example).
-test-e2e: build
-	cargo build --release -p diagnostic --example score
-	npx playwright test
+# The release app against the server's debug build: the same code as the release server `make run`
+# serves, already built by `make test-native` (`cargo test` builds the binary its tests run; the
+# same command here is then a no-op, where a release build of the server would add minutes to CI).
+# `npx playwright test` alone runs the release server of `make build`.
+test-e2e: app
+	cargo test --workspace --no-run
+	AROBASE_E2E_SERVER=target/debug/arobase-server npx playwright test
 
 ## sim: the town simulation with many more schedules than `make test` runs (SIM_SCHEDULES,
 ## default 200,000); SIM_SEED=<n> replays one seed and prints its minimal trace

@@ -10,25 +10,31 @@ export const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disab
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Starts the release server (or `server`, serving `dist`) on its own SQLite file (a fresh one, or
- *  a copy of `database`); resolves to `{ base, stop }`. */
-export async function startServer({ server: binary = 'target/release/arobase-server', dist = 'dist', env = {}, database } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'arobase-bench-'));
-  if (database) copyFileSync(database, join(dir, 'bench.sqlite'));
+ *  a copy of `database`); resolves to `{ base, stop, database }` (`stop` resolves once it exited).
+ *  `dir`: keep the file in this directory instead (left in place at `stop`: a restart on the same
+ *  `listen` address finds it). */
+export async function startServer({ server: binary = 'target/release/arobase-server', dist = 'dist', env = {}, database,
+  dir: given, listen = '127.0.0.1:0' } = {}) {
+  const dir = given ?? mkdtempSync(join(tmpdir(), 'arobase-bench-'));
+  const file = join(dir, 'bench.sqlite');
+  if (database) copyFileSync(database, file);
   const server = spawn(binary,
-    ['--listen', '127.0.0.1:0', '--database-url', `sqlite://${dir}/bench.sqlite`, '--dist', dist],
+    ['--listen', listen, '--database-url', `sqlite://${file}`, '--dist', dist],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RUST_LOG: 'warn', ...env } });
+  const exited = new Promise((resolve) => server.on('exit', resolve));
   const base = await new Promise((resolve, reject) => {
     server.stdout.on('data', (chunk) => {
       const match = /http:\/\/[\d.:]+/.exec(chunk.toString());
       if (match) resolve(match[0]);
     });
-    server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    exited.then((code) => reject(new Error(`server exited with ${code}`)));
   });
-  const stop = () => {
+  const stop = async () => {
     server.kill();
-    rmSync(dir, { recursive: true, force: true });
+    await exited;
+    if (!given) rmSync(dir, { recursive: true, force: true });
   };
-  return { base, stop };
+  return { base, stop, database: file };
 }
 
 /** « 1.2–1.5 s (median 1.3) » of a list of values, with `format` for each figure. */

@@ -474,6 +474,7 @@ impl LocalStore {
                 last_sync_ms: None,
                 revoked: None,
                 devices: Vec::new(),
+                epoch: None,
             });
         });
     }

@@ -210,6 +210,10 @@ pub struct SyncSettings {
     /// The town's devices, to say who gave an answer.
     #[serde(default)]
     pub devices: Vec<diagnostic::sync::Device>,
+    /// The server's epoch the cursor belongs to: another one means the server was restored
+    /// (see `SyncEngine::note_epoch`). `None` until a server that has epochs answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<String>,
 }
 
 impl SyncSettings {
@@ -626,6 +630,7 @@ fn salvage_v2(value: &Value) -> Option<CampaignDoc> {
         .into_iter()
         .filter_map(|r| serde_json::from_value(r).ok())
         .collect();
+    replica.resend = field("resend").as_str().map(str::to_string);
     doc.retired = items("retired")
         .into_iter()
         .filter_map(|r| serde_json::from_value(r).ok())

@@ -224,20 +224,23 @@ pub async fn erase_town(token: &str, confirm: &str) -> Result<(), ApiError> {
         .map(|_| ())
 }
 
-pub async fn push(token: &str, ops: Vec<Operation>) -> Result<PushAck, ApiError> {
+/// `relay`: the operations are sent again to a restored server, other devices' among them.
+pub async fn push(token: &str, ops: Vec<Operation>, relay: bool) -> Result<PushAck, ApiError> {
     call(
         "POST",
         routes::PUSH,
         Some(token),
-        json(&Push { ops, relay: false }),
+        json(&Push { ops, relay }),
     )
     .await
 }
 
-pub async fn pull(token: &str, after: u64) -> Result<PullPage, ApiError> {
+/// `epoch`: the server's epoch the cursor belongs to (a restored server then starts from 0).
+pub async fn pull(token: &str, after: u64, epoch: Option<&str>) -> Result<PullPage, ApiError> {
+    let epoch = epoch.map_or(String::new(), |e| format!("&epoch={}", encode(e)));
     call(
         "GET",
-        &format!("{}?after={after}&limit=500", routes::PULL),
+        &format!("{}?after={after}&limit=500{epoch}", routes::PULL),
         Some(token),
         None,
     )

@@ -21,7 +21,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use diagnostic::association::{codes, TownStatus};
-use diagnostic::sync::{Operation, MAX_BATCH};
+use diagnostic::sync::server::RELAY_REFUSED;
+use diagnostic::sync::{server_restored, Operation, MAX_BATCH};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::closure::Closure;
@@ -184,7 +185,9 @@ impl SyncEngine {
                                     .store
                                     .settings
                                     .with_untracked(|s| s.sync.as_ref().map_or(0, |s| s.cursor));
-                                if last_seq > cursor {
+                                // Below the cursor: the server's log went back (a
+                                // restore): the sync finds its new epoch.
+                                if last_seq != cursor {
                                     self.sync_now();
                                 }
                             }
@@ -296,7 +299,7 @@ impl SyncEngine {
                     break;
                 }
                 let full = batch.len() == MAX_BATCH;
-                let ack = match api::push(token, batch).await {
+                let ack = match api::push(token, batch, false).await {
                     Ok(ack) => ack,
                     // A validation or release the server refuses must not block the answers
                     // behind it: it is set aside with the reason, and the rest is sent again.
@@ -319,17 +322,32 @@ impl SyncEngine {
                 if !stored {
                     return Err(ApiError::Unexpected(local_storage_problem()));
                 }
+                self.note_epoch(&ack.epoch)?;
                 if !full {
                     break;
                 }
             }
         }
+        self.pull_all(token).await?;
+        self.resend_all(token).await?;
+        if let Ok(devices) = api::devices(token).await {
+            self.store.update_sync(|s| s.devices = devices.devices);
+        }
+        Ok(())
+    }
+
+    /// Pulls the town's operations past the cursor, page by page.
+    async fn pull_all(&self, token: &str) -> Result<(), ApiError> {
         loop {
-            let cursor = self
-                .store
-                .settings
-                .with_untracked(|s| s.sync.as_ref().map_or(0, |s| s.cursor));
-            let page = api::pull(token, cursor).await?;
+            let (cursor, epoch) = self.store.settings.with_untracked(|s| {
+                s.sync
+                    .as_ref()
+                    .map_or((0, None), |s| (s.cursor, s.epoch.clone()))
+            });
+            let page = api::pull(token, cursor, epoch.as_deref()).await?;
+            // Before the page's operations: a new epoch restarts the cursor, and this page is
+            // already the first of the new log.
+            self.note_epoch(&page.epoch)?;
             let mut by_campaign: BTreeMap<String, Vec<Operation>> = BTreeMap::new();
             for op in page.ops {
                 by_campaign.entry(op.campaign.clone()).or_default().push(op);
@@ -356,11 +374,106 @@ impl SyncEngine {
             }
             self.store.update_sync(|s| s.cursor = page.next);
             if !page.more {
-                break;
+                return Ok(());
             }
         }
-        if let Ok(devices) = api::devices(token).await {
-            self.store.update_sync(|s| s.devices = devices.devices);
+    }
+
+    /// The epoch a server reported (see `diagnostic::sync::Replica`'s module doc): a new one means
+    /// it was restored from a backup, and may have lost what it acknowledged since: every
+    /// campaign starts re-sending all it holds, then the pull cursor starts again from 0. In that
+    /// order, each stored before the next: a crash in between re-sends, never skips.
+    fn note_epoch(&self, reported: &str) -> Result<(), ApiError> {
+        let known = self
+            .store
+            .settings
+            .with_untracked(|s| s.sync.as_ref().and_then(|s| s.epoch.clone()));
+        if reported.is_empty() || known.as_deref() == Some(reported) {
+            return Ok(());
+        }
+        if server_restored(known.as_deref(), reported) {
+            for campaign in self.store.campaign_ids() {
+                if !self
+                    .store
+                    .with_campaign(&campaign, |doc| doc.replica.start_resend())
+                {
+                    return Err(ApiError::Unexpected(local_storage_problem()));
+                }
+            }
+            self.store.update_sync(|s| s.cursor = 0);
+        }
+        let reported = reported.to_string();
+        self.store.update_sync(|s| s.epoch = Some(reported));
+        Ok(())
+    }
+
+    /// [`Self::resend_all`]'s batch that the server refused, sent again operation by operation;
+    /// the re-send moves past those it refuses.
+    async fn resend_one_by_one(
+        &self,
+        token: &str,
+        campaign: &str,
+        batch: Vec<Operation>,
+    ) -> Result<(), ApiError> {
+        for op in batch {
+            let id = op.id.clone();
+            let stored = match api::push(token, vec![op], true).await {
+                Ok(ack) => self.store.with_campaign(campaign, |doc| {
+                    doc.replica.resent(&ack, now_ms() as u64);
+                    doc.refresh();
+                }),
+                Err(e) if e.is(RELAY_REFUSED) => self
+                    .store
+                    .with_campaign(campaign, |doc| doc.replica.resend_past(&id)),
+                Err(e) => return Err(e),
+            };
+            if !stored {
+                return Err(ApiError::Unexpected(local_storage_problem()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends again, as a relay, every operation each campaign holds while a re-send is under way
+    /// (after a restore: [`Self::note_epoch`]).
+    async fn resend_all(&self, token: &str) -> Result<(), ApiError> {
+        for campaign in self.store.campaign_ids() {
+            let mut network = true;
+            loop {
+                let mut batch = Vec::new();
+                if !self.store.with_campaign(&campaign, |doc| {
+                    batch = doc
+                        .replica
+                        .next_resend(MAX_BATCH, diagnostic::outline(), network)
+                }) {
+                    return Err(ApiError::Unexpected(local_storage_problem()));
+                }
+                if batch.is_empty() {
+                    break;
+                }
+                let ack = match api::push(token, batch.clone(), true).await {
+                    Ok(ack) => ack,
+                    // This device's validations and releases the server no longer takes: the
+                    // rest goes on without them (they stay on the phone).
+                    Err(e) if network && (e.is(codes::NOT_ADMIN) || e.is(codes::NOT_VALIDATED)) => {
+                        network = false;
+                        continue;
+                    }
+                    // An operation the server will not take from this phone (made by another
+                    // device after the restore): the batch goes again one by one, without it.
+                    Err(e) if e.is(RELAY_REFUSED) => {
+                        self.resend_one_by_one(token, &campaign, batch).await?;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
+                if !self.store.with_campaign(&campaign, |doc| {
+                    doc.replica.resent(&ack, now_ms() as u64);
+                    doc.refresh();
+                }) {
+                    return Err(ApiError::Unexpected(local_storage_problem()));
+                }
+            }
         }
         Ok(())
     }

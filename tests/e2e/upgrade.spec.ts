@@ -2,7 +2,7 @@ import { test, expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { e2eDatabase } from '../../playwright.config';
+import { e2eDatabase, serverBinary } from '../../playwright.config';
 import { startServer } from '../../scripts/bench-lib.mjs';
 import { loadQuestionnaire, QuestionScreen } from './pages/questionnaire';
 import { enrolTwoPhones, TownScreen } from './pages/town';
@@ -32,7 +32,7 @@ for (const release of RELEASES) {
     // It starts a server of its own and opens four questions: more than the default 30 s on a busy machine.
     test.setTimeout(120_000);
     const fixture: PhoneFixture = JSON.parse(readFileSync(join(fixtureDir(release), 'phone.json'), 'utf8'));
-    const server = await startServer({ database: join(fixtureDir(release), 'town.sqlite') });
+    const server = await startServer({ server: serverBinary, database: join(fixtureDir(release), 'town.sqlite') });
     try {
       const context = await browser.newContext({ baseURL: server.base, locale: 'fr-FR' });
       const page = await context.newPage();
@@ -69,7 +69,7 @@ for (const release of RELEASES) {
       expect(new Set(pulled).size, 'no answer twice').toBe(pulled.length);
       await context.close();
     } finally {
-      server.stop();
+      await server.stop();
     }
   });
 }

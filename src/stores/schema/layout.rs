@@ -182,6 +182,8 @@ struct HeadOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     tail: Option<&'a Operation>,
     segments: &'a [Segment],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resend: Option<&'a String>,
 }
 
 impl Layout {
@@ -294,6 +296,7 @@ impl CampaignDoc {
             set_aside: &replica.set_aside,
             tail: tail.as_ref().map(|id| &ops[id]),
             segments: &next.segments,
+            resend: replica.resend.as_ref(),
         };
         set.push((campaign_key(&self.id), serde_json::to_string(&head)?));
         Ok(Writes {

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { expect, type Locator, type Page } from '@playwright/test';
+import { serverBinary } from '../../../playwright.config';
 
 /** Runs `arobase-server operator add` on the e2e server's database, as an association's admin
  *  would, and returns the enrolment link it prints (one stdout line). */
 export function addOperator(databaseFile: string, name: string): URL {
   const out = execFileSync(
-    'target/release/arobase-server',
+    serverBinary,
     // The server's own options before the subcommand: accepted there whether or not they are global.
     ['--database-url', `sqlite://${databaseFile}`, 'operator', 'add', '--name', name],
     { encoding: 'utf8', env: { ...process.env, RUST_LOG: 'warn' } },

@@ -5,7 +5,7 @@ import { inflateSync } from 'node:zlib';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromiumArgs } from '../../../playwright.config';
+import { chromiumArgs, serverBinary } from '../../../playwright.config';
 import { AppPage } from './app';
 
 /**
@@ -147,14 +147,14 @@ export class PwaApp {
   }
 }
 
-/** The release server on `dist`, on its own port and throw-away database. */
+/** The server (`serverBinary`) on `dist`, on its own port and throw-away database. */
 export class Server {
   private constructor(private readonly child: ChildProcess, private readonly dataDir: string, readonly url: string) {}
 
   static async start(dist: string, port: number): Promise<Server> {
     const dataDir = mkdtempSync(join(tmpdir(), 'arobase-e2e-db-'));
     const url = `http://127.0.0.1:${port}`;
-    const child = spawn('target/release/arobase-server', [
+    const child = spawn(serverBinary, [
       '--listen', `127.0.0.1:${port}`, '--database-url', `sqlite://${dataDir}/e2e.sqlite`, '--dist', dist,
     ], { stdio: 'ignore' });
     const server = new Server(child, dataDir, url);

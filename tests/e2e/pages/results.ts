@@ -1,9 +1,10 @@
 import { expect, type Locator, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 
-/** What the domain crate computes for `answers` (the `score` example of crates/diagnostic). */
+/** What the domain crate computes for `answers` (the `score` example of crates/diagnostic, in the
+ *  test profile: `cargo test` has built the crate already). */
 export function domainScores(answers: Record<string, { option: string }>): any {
-  const out = execFileSync('cargo', ['run', '-q', '--release', '-p', 'diagnostic', '--example', 'score'], {
+  const out = execFileSync('cargo', ['run', '-q', '-p', 'diagnostic', '--example', 'score'], {
     input: JSON.stringify(answers),
     encoding: 'utf8',
   });

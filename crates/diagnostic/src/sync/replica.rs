@@ -32,6 +32,19 @@
 //! changed since the caller last asked ([`Log::take_changes`]), so a store can append them
 //! instead of rewriting the log.
 //!
+//! # A restored server: re-sending what the phone holds
+//!
+//! A server restored from a backup has lost what it acknowledged after the backup; its phones
+//! still hold it. The server then reports a new *epoch* ([`PushAck::epoch`],
+//! [`super::PullPage::epoch`]); a phone that sees one differ from the epoch it knew
+//! ([`server_restored`]) starts its pull cursor again from 0 and re-sends **every operation of its
+//! log** ([`Replica::start_resend`], then [`Replica::next_resend`] batch after batch, each pushed
+//! with `relay: true` and acknowledged with [`Replica::resent`]): its own and, as a relay, the
+//! other devices' of its town, so an answer whose author's phone is gone still comes back from
+//! another phone. Pushes are idempotent, so what the server kept is acknowledged again, never
+//! duplicated. The position is an operation id (the log is ordered by id), so it survives a reload
+//! in a few bytes, whatever the length of the log.
+//!
 //! # Reading never mints operations at random
 //!
 //! Upgrading an old document or reconciling answers stored without their operations records
@@ -74,6 +87,17 @@ pub struct Replica {
     /// still sync; kept, with the reason, to show.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub set_aside: Vec<SetAside>,
+    /// While re-sending the log to a restored server (see the module doc): the operations with
+    /// an id greater than this one are still to send again (`""`: none sent yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resend: Option<String>,
+}
+
+/// Whether the server was restored since this phone last synced with it: it reports an epoch
+/// (`reported`, empty from a server older than epochs) other than the one this phone knew. A phone
+/// that knew none (its first sync, or an app older than epochs) only takes note of it.
+pub fn server_restored(known: Option<&str>, reported: &str) -> bool {
+    !reported.is_empty() && known.is_some_and(|known| known != reported)
 }
 
 fn unnamed_clock() -> Hlc {
@@ -149,6 +173,7 @@ impl Replica {
             outbox: Vec::new(),
             sent: BTreeSet::new(),
             set_aside: Vec::new(),
+            resend: None,
         }
     }
 
@@ -168,6 +193,7 @@ impl Replica {
             outbox,
             sent,
             set_aside,
+            resend: None,
         };
         replica.retain(|_| true);
         replica
@@ -347,6 +373,73 @@ impl Replica {
             self.amend(&clamped.id, |op| op.clock = clamped.clock.clone());
         }
         self.clock = observe(&self.clock, &ack.clock, now_ms);
+    }
+
+    /// The server was restored ([`server_restored`]): every operation of the log is to be sent
+    /// again, from the first (a re-send under way starts over: what it sent may be lost too).
+    pub fn start_resend(&mut self) {
+        self.resend = Some(String::new());
+    }
+
+    /// The next operations to send again to a restored server (at most `max`, in id order),
+    /// to push with `relay: true`; empty when the re-send is over (it then ends). Left out:
+    /// the outbox (its operations go by [`Self::send`], and its last one may still fold), the
+    /// operations set aside and those `questionnaire` refuses (the server would refuse the
+    /// whole batch), other devices' validations and releases (the server takes those from
+    /// their author only), and with `network: false` this device's too (the server refused
+    /// them in this re-send: this device is no longer an administrator, or a validation was
+    /// withdrawn meanwhile). Nothing is marked: a batch whose acknowledgement is lost is sent
+    /// again.
+    pub fn next_resend(
+        &mut self,
+        max: usize,
+        questionnaire: &Questionnaire,
+        network: bool,
+    ) -> Vec<Operation> {
+        let Some(after) = self.resend.as_deref() else {
+            return Vec::new();
+        };
+        let unsent: BTreeSet<&str> = self
+            .outbox
+            .iter()
+            .map(String::as_str)
+            .chain(self.set_aside.iter().map(|s| s.op.id.as_str()))
+            .collect();
+        let device = self.device();
+        let batch: Vec<Operation> = self
+            .ops
+            .range::<str, _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+            .map(|(_, op)| op)
+            .filter(|op| !unsent.contains(op.id.as_str()))
+            .filter(|op| !network::is_network_key(&op.question) || (network && op.device == device))
+            .filter(|op| op.validate(questionnaire).is_ok())
+            .take(max)
+            .cloned()
+            .collect();
+        if batch.is_empty() {
+            self.resend = None;
+        }
+        batch
+    }
+
+    /// The server acknowledged a batch of [`Self::next_resend`]: the re-send moves past it, and
+    /// the acknowledgement is taken like any other ([`Self::acknowledge`]).
+    pub fn resent(&mut self, ack: &PushAck, now_ms: u64) {
+        if let Some(last) = ack.acknowledged.iter().max() {
+            self.resend_past(last);
+        }
+        self.acknowledge(ack, now_ms);
+    }
+
+    /// The re-send moves past `id` without it: the server will not take it from this device
+    /// (`relay_refused`: another device made it after the restore, so that device's phone pushed
+    /// it, or this phone received it from the restored server itself). It stays here.
+    pub fn resend_past(&mut self, id: &str) {
+        if let Some(after) = self.resend.as_mut() {
+            if id > after.as_str() {
+                *after = id.to_string();
+            }
+        }
     }
 
     /// Takes out of the outbox every operation the server would refuse — the same check it runs —

@@ -121,6 +121,21 @@ fn a_tap_writes_the_open_segment_then_the_head_and_reads_back_equal() {
     assert_eq!(entries.len(), 54);
 }
 
+/// A re-send to a restored server under way is in the head: a reload goes on from where it was.
+#[test]
+fn a_resend_under_way_survives_a_reload() {
+    let mut map = Map::new();
+    let mut doc = new_doc();
+    doc.receive(theirs(0, 30), 1_800_000_000_000);
+    doc.replica.start_resend();
+    let first = doc.replica.next_resend(10, q(), true);
+    doc.replica.resend_past(&first.last().unwrap().id);
+    store(&mut map, &mut doc);
+    let mut loaded = load(&map).doc.expect("a campaign");
+    assert_eq!(loaded.replica.resend, doc.replica.resend);
+    assert_eq!(loaded.replica.next_resend(100, q(), true).len(), 20);
+}
+
 #[test]
 fn folding_rewrites_only_the_head_and_no_segment_holds_a_folded_operation() {
     let ids = question_ids();

@@ -276,3 +276,115 @@ fn adopting_the_server_id_renames_only_what_is_unsent() {
     assert_eq!(r.ops[&received.id], received);
     assert_eq!(r.device(), "server-id");
 }
+
+#[test]
+fn a_restored_server_is_a_new_epoch_reported() {
+    assert!(server_restored(Some("e1"), "e2"));
+    assert!(!server_restored(Some("e1"), "e1"));
+    assert!(!server_restored(None, "e1"), "a first epoch is only noted");
+    assert!(
+        !server_restored(Some("e1"), ""),
+        "a server older than epochs"
+    );
+}
+
+/// After a restore, every operation the phone holds goes back, its own and the town's, in
+/// batches, and the position survives a reload; the outbox, what was set aside and the other
+/// devices' validations stay out of it.
+#[test]
+fn a_resend_goes_through_the_whole_log_once() {
+    let (question, a, b) = question();
+    let q = crate::outline();
+    let others: Vec<String> = q
+        .questions()
+        .skip(1)
+        .take(6)
+        .map(|q| q.id.clone())
+        .collect();
+    let mut mayor = Replica::new("maire");
+    let mut dgs = Replica::new("dgs");
+    let mine = mayor.record(id(1), NOW, CAMPAIGN, &question, Some(a.clone()), None);
+    let validation = network::record_validation(&mut mayor, id(2), NOW + 1, q, CAMPAIGN);
+    let sent = mayor.send(10);
+    mayor.acknowledge(&ack(&sent.iter().collect::<Vec<_>>(), Hlc::zero("s")), NOW);
+    // The DGS's answers and a validation of theirs reach the mayor's phone.
+    let mut theirs: Vec<Operation> = others
+        .iter()
+        .enumerate()
+        .map(|(n, other)| {
+            let option = q.question(other).expect("question").answers[0].id.clone();
+            dgs.record(
+                id(10 + n as u8),
+                NOW + 2,
+                CAMPAIGN,
+                other,
+                Some(option),
+                None,
+            )
+        })
+        .collect();
+    let their_validation = network::record_validation(&mut dgs, id(30), NOW + 3, q, CAMPAIGN);
+    theirs.push(their_validation.clone());
+    mayor.receive(theirs.clone(), NOW + 4);
+    // Still in the outbox, and set aside: not part of the re-send.
+    let unsent = mayor.change(id(40), NOW + 5, CAMPAIGN, &question, Some(b), None);
+    mayor.record(
+        id(41),
+        NOW + 5,
+        CAMPAIGN,
+        "no-such-question",
+        Some("x".into()),
+        None,
+    );
+    assert_eq!(mayor.set_aside_invalid(q), 1);
+
+    assert!(
+        mayor.next_resend(3, q, true).is_empty(),
+        "nothing before a restore"
+    );
+    mayor.start_resend();
+    let mut resent: Vec<String> = Vec::new();
+    loop {
+        // A reload between batches keeps the position.
+        mayor = serde_json::from_str(&serde_json::to_string(&mayor).unwrap()).unwrap();
+        let batch = mayor.next_resend(3, q, true);
+        if batch.is_empty() {
+            break;
+        }
+        assert!(batch.len() <= 3);
+        resent.extend(batch.iter().map(|op| op.id.clone()));
+        mayor.resent(
+            &ack(&batch.iter().collect::<Vec<_>>(), Hlc::zero("s")),
+            NOW + 6,
+        );
+    }
+    assert_eq!(mayor.resend, None, "the re-send ended");
+    let mut expected: Vec<String> = [mine.id.clone(), validation.id.clone()]
+        .into_iter()
+        .chain(others.iter().enumerate().map(|(n, _)| theirs[n].id.clone()))
+        .collect();
+    expected.sort();
+    assert_eq!(resent, expected, "each once, in id order");
+    assert!(!resent.contains(&their_validation.id));
+    assert!(!resent.contains(&unsent.id), "the outbox sends it");
+    assert_eq!(mayor.outbox, vec![unsent.id.clone()]);
+
+    // Refused validations: the rest of the re-send goes on without them.
+    mayor.start_resend();
+    let without: Vec<String> = mayor
+        .next_resend(100, q, false)
+        .into_iter()
+        .map(|op| op.id)
+        .collect();
+    assert_eq!(without.len(), expected.len() - 1);
+    assert!(!without.contains(&validation.id));
+
+    // One the server refuses from this device is passed over, and stays here.
+    mayor.start_resend();
+    let first = mayor.next_resend(1, q, true)[0].id.clone();
+    mayor.resend_past(&first);
+    let rest = mayor.next_resend(100, q, true);
+    assert_eq!(rest.len(), expected.len() - 1);
+    assert!(rest.iter().all(|op| op.id != first));
+    assert!(mayor.ops.contains_key(&first));
+}
