@@ -197,6 +197,29 @@ pub enum Command {
         #[command(subcommand)]
         action: OperatorCommand,
     },
+    /// Copies the SQLite database to FILE while the server may be serving it (a consistent
+    /// snapshot), then prints the file, its size and the database's epoch. For PostgreSQL use
+    /// pg_dump (docs/operations.md).
+    Backup {
+        /// The backup to write; never overwritten when it exists.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
+    /// With the server stopped: replaces the SQLite database by the backup FILE (the replaced
+    /// files are kept as <database>.replaced-<UTC time>), migrates it and starts a new epoch, so
+    /// that phones re-send what the backup lacks. Prints the new epoch.
+    Restore {
+        /// A backup made by `backup`.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Restore even though the database's write-ahead log is not empty (a server that
+        /// crashed); never while a server runs on it.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Starts a new epoch, as a restore does: after restoring by other means (pg_restore).
+    /// Prints it.
+    NewEpoch,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
@@ -369,6 +392,22 @@ mod tests {
                 }
             })
         );
+        let restore = Config::try_parse_from([
+            "arobase-server",
+            "restore",
+            "--from",
+            "/srv/backups/a.sqlite",
+            "--force",
+        ])
+        .unwrap();
+        assert_eq!(
+            restore.command,
+            Some(Command::Restore {
+                from: "/srv/backups/a.sqlite".into(),
+                force: true
+            })
+        );
+        assert!(Config::try_parse_from(["arobase-server", "backup"]).is_err());
         for bad in [
             ["--town-spaces", "closed"],
             ["--device-retention-days", "0"],

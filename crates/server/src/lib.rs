@@ -14,6 +14,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod backup;
 pub mod clock;
 pub mod communes;
 pub mod config;
@@ -77,6 +78,9 @@ pub struct AppState {
     pub live: Arc<LiveHub>,
     /// Counters and histograms behind `/metrics` (served on `--metrics-listen` only).
     pub metrics: Arc<metrics::Metrics>,
+    /// The database's epoch, read once at start: restores happen with the server stopped
+    /// ([`backup`]).
+    pub epoch: Arc<storage::Epoch>,
 }
 
 impl AppState {
@@ -91,7 +95,13 @@ impl AppState {
             network: Arc::default(),
             live: Arc::new(LiveHub::default()),
             metrics: Arc::default(),
+            epoch: Arc::default(),
         }
+    }
+
+    pub fn with_epoch(mut self, epoch: storage::Epoch) -> Self {
+        self.epoch = Arc::new(epoch);
+        self
     }
 
     pub fn with_host(mut self, host: HostInfo) -> Self {
@@ -196,6 +206,8 @@ impl Server {
                 other => ServerError::Operators(other.to_string()),
             })?;
 
+        let epoch = storage.epoch().await?;
+        tracing::info!(epoch = %epoch.id, restored_ms = ?epoch.restored_ms, "database epoch");
         let host = config.host_info();
         let settings = LimitSettings::from_config(config);
         let header_read_timeout = settings.header_read_timeout;
@@ -203,7 +215,8 @@ impl Server {
             .with_public_url(config.public_url.clone())
             .with_host(host.clone())
             .with_limits(settings)
-            .with_live(config.live_settings());
+            .with_live(config.live_settings())
+            .with_epoch(epoch);
         let live = state.live.clone();
         let housekeeping = state.limits.spawn_housekeeping();
         let network_cache = state.network.clone();

@@ -1,7 +1,9 @@
 //! `arobase-server`: parse the configuration, start the server, stop on SIGINT/SIGTERM; or, with
-//! `import-communes`, load the commune list into the database and exit.
+//! `import-communes`, load the commune list into the database and exit (and likewise
+//! `operator`, `backup`, `restore`, `new-epoch`).
 
 use std::io::Write as _;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -18,6 +20,9 @@ async fn main() -> ExitCode {
     match &config.command {
         Some(Command::ImportCommunes) => return import_communes(&config).await,
         Some(Command::Operator { action }) => return operator(&config, action).await,
+        Some(Command::Backup { to }) => return backup(&config, to).await,
+        Some(Command::Restore { from, force }) => return restore(&config, from, *force).await,
+        Some(Command::NewEpoch) => return new_epoch(&config).await,
         None => {}
     }
     let (addr, handle) = match Server::bind(&config).await {
@@ -122,5 +127,67 @@ async fn operator(config: &Config, action: &OperatorCommand) -> ExitCode {
             eprintln!("arobase-server: error: {}", error_chain(&err));
             ExitCode::FAILURE
         }
+    }
+}
+
+fn failed(err: &dyn std::error::Error) -> ExitCode {
+    eprintln!("arobase-server: error: {}", error_chain(err));
+    ExitCode::FAILURE
+}
+
+/// `backup --to FILE`: the file's path on stdout (what scripts read), the rest on stderr.
+async fn backup(config: &Config, to: &Path) -> ExitCode {
+    match server::backup::backup(&config.database_url, to).await {
+        Ok(report) => {
+            println!("{}", report.path.display());
+            eprintln!(
+                "Backup written: {} ({} bytes), database epoch {}.",
+                report.path.display(),
+                report.bytes,
+                if report.epoch.is_empty() {
+                    "none"
+                } else {
+                    &report.epoch
+                }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => failed(&err),
+    }
+}
+
+/// `restore --from FILE [--force]`: the new epoch on stdout.
+async fn restore(config: &Config, from: &Path, force: bool) -> ExitCode {
+    match server::backup::restore(&config.database_url, from, force).await {
+        Ok(report) => {
+            if let Some(replaced) = &report.replaced {
+                eprintln!("The replaced database was moved to {}.", replaced.display());
+            }
+            eprintln!(
+                "Restored from {}; new epoch (phones will re-send what the backup lacks):",
+                from.display()
+            );
+            println!("{}", report.epoch.id);
+            ExitCode::SUCCESS
+        }
+        Err(err) => failed(&err),
+    }
+}
+
+/// `new-epoch`: the new epoch on stdout.
+async fn new_epoch(config: &Config) -> ExitCode {
+    let storage = match Database::connect(&config.database_url).await {
+        Ok(storage) => storage,
+        Err(err) => return failed(&err),
+    };
+    let result = server::backup::new_epoch(&storage).await;
+    storage.close().await;
+    match result {
+        Ok(epoch) => {
+            eprintln!("New epoch (phones will re-send what the database lacks):");
+            println!("{}", epoch.id);
+            ExitCode::SUCCESS
+        }
+        Err(err) => failed(&err),
     }
 }

@@ -10,103 +10,20 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::BufReader;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::sync::Phone;
 use common::Backend;
-use diagnostic::sync::{Hlc, Operation};
+use diagnostic::sync::Operation;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_arobase-server");
-
-/// Starts the binary on the database at `database_url` and returns it with its base URL.
-fn spawn(database_url: &str, communes: &Path, dist: &Path) -> (Child, String) {
-    let mut child = Command::new(BINARY)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("RUST_LOG", "warn")
-        .args(["--listen", "127.0.0.1:0"])
-        .arg("--database-url")
-        .arg(database_url)
-        .arg("--communes")
-        .arg(communes)
-        .arg("--dist")
-        .arg(dist)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = common::announced_url(&mut BufReader::new(child.stdout.take().unwrap()));
-    (child, url)
-}
-
-async fn post(client: &reqwest::Client, url: &str, token: Option<&str>, body: Value) -> Value {
-    let mut request = client.post(url).json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.unwrap();
-    assert!(
-        response.status().is_success(),
-        "{url}: {}",
-        response.status()
-    );
-    response.json().await.unwrap()
-}
-
-fn sqlite_url(db: &Path) -> String {
-    format!("sqlite://{}", db.display())
-}
-
-fn phone(enrolment: &Value) -> Phone {
-    let device = enrolment["device"]["id"].as_str().unwrap().to_string();
-    Phone {
-        token: enrolment["token"].as_str().unwrap().to_string(),
-        clock: Hlc::zero(device.clone()),
-        device,
-    }
-}
-
-/// A mayor's phone and `others` more that joined the town, all enrolled on the server at `url`.
-async fn enrol(client: &reqwest::Client, url: &str, others: usize) -> Vec<Phone> {
-    let mayor = phone(
-        &post(
-            client,
-            &format!("{url}/api/towns"),
-            None,
-            json!({"commune": "35024", "name": "Laurence", "role": "maire"}),
-        )
-        .await,
-    );
-    let mut phones = vec![mayor.clone()];
-    for i in 0..others {
-        let invite = post(
-            client,
-            &format!("{url}/api/invites"),
-            Some(&mayor.token),
-            json!({}),
-        )
-        .await;
-        phones.push(phone(
-            &post(
-                client,
-                &format!("{url}/api/join"),
-                None,
-                json!({"secret": invite["secret"], "name": format!("Phone {i}"), "role": "agent"}),
-            )
-            .await,
-        ));
-    }
-    phones
-}
+use common::binary::{enrol, spawn, sqlite_url};
 
 /// Every operation id the town's log holds, read page by page; fails on an operation served twice.
 async fn pull_all(client: &reqwest::Client, url: &str, token: &str) -> BTreeSet<String> {

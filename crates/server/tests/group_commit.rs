@@ -77,6 +77,7 @@ async fn a_refused_push_leaves_its_batch_mates_stored(backend: Backend) {
             device_id: &device.device,
             ops,
             now_ms,
+            relay: false,
         }
     }
     let outcomes = batch(

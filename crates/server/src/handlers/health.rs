@@ -22,6 +22,9 @@ pub struct Health {
     pub status: &'static str,
     pub version: &'static str,
     pub database: &'static str,
+    /// The database's epoch: it changes with each restore, so operators and scripts can check
+    /// one took (docs/operations.md, « Backups and restore »).
+    pub epoch: String,
 }
 
 /// 200 `{"status":"ok",…}` when the database answers a trivial query, else 503 `degraded`, so
@@ -46,6 +49,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         status,
         version: env!("CARGO_PKG_VERSION"),
         database: state.storage.backend(),
+        epoch: state.epoch.id.clone(),
     };
     (code, [(CACHE_CONTROL, "no-store")], Json(body))
 }

@@ -9,9 +9,10 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use diagnostic::sync::server::{
-    acknowledgement, check_batch, latest_stored, prepare, PullError, PullRequest, PushError,
+    acknowledgement, check_batch, check_relay, latest_stored, prepare, PullError, PullRequest,
+    PushError,
 };
-use diagnostic::sync::{Push, LIVE_OPS_EVENT};
+use diagnostic::sync::{PullPage, Push, PushAck, LIVE_OPS_EVENT};
 use serde::Deserialize;
 use tokio::sync::broadcast;
 
@@ -35,12 +36,21 @@ pub async fn push(
     auth: Authenticated,
     ApiJson(request): ApiJson<Push>,
 ) -> Result<Response, ApiError> {
-    let ops = check_batch(&request.ops, &auth.device_id, diagnostic::questionnaire()).map_err(
-        |refusal| {
-            state.metrics.push(metrics::PushOutcome::Refused, 0);
-            push_refused(refusal)
-        },
-    )?;
+    let questionnaire = diagnostic::questionnaire();
+    let checked = if request.relay {
+        check_relay(
+            &request.ops,
+            &auth.device_id,
+            state.epoch.restored_ms,
+            questionnaire,
+        )
+    } else {
+        check_batch(&request.ops, &auth.device_id, questionnaire)
+    };
+    let ops = checked.map_err(|refusal| {
+        state.metrics.push(metrics::PushOutcome::Refused, 0);
+        push_refused(refusal)
+    })?;
     super::network::check_network_ops(&state.storage, auth.town_id, auth.admin, &ops).await?;
     super::resume_town_clock(&state, auth.town_id).await?;
     let now = now_ms();
@@ -55,7 +65,13 @@ pub async fn push(
     }
     match state
         .storage
-        .push(auth.town_id, &auth.device_id, &batch, now as i64)
+        .push(
+            auth.town_id,
+            &auth.device_id,
+            &batch,
+            now as i64,
+            request.relay,
+        )
         .await?
     {
         PushOutcome::Stored {
@@ -74,13 +90,15 @@ pub async fn push(
                 device = %auth.device_id,
                 received = batch.len(),
                 inserted,
+                relay = request.relay,
                 "push committed"
             );
             let clock = state.clock.read(auth.town_id);
-            Ok(private_json(
-                StatusCode::OK,
-                acknowledgement(&batch, &retried, clock),
-            ))
+            let ack = PushAck {
+                epoch: state.epoch.id.clone(),
+                ..acknowledgement(&batch, &retried, clock)
+            };
+            Ok(private_json(StatusCode::OK, ack))
         }
         PushOutcome::Refused(refusal) => {
             state.metrics.push(metrics::PushOutcome::Refused, 0);
@@ -99,6 +117,9 @@ pub struct PullParams {
     #[serde(default)]
     pub after: u64,
     pub limit: Option<u32>,
+    /// The epoch the cursor belongs to (the `epoch` of the page it came from): another one
+    /// than the server's serves the log from the start.
+    pub epoch: Option<String>,
 }
 
 pub async fn pull(
@@ -110,7 +131,9 @@ pub async fn pull(
         let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST);
         ApiError::sync(status, refusal.code(), refusal.to_string())
     };
-    let request = PullRequest::new(params.after, params.limit).map_err(refused)?;
+    let request = PullRequest::new(params.after, params.limit)
+        .map_err(refused)?
+        .in_epoch(params.epoch.as_deref(), &state.epoch.id);
     super::resume_town_clock(&state, auth.town_id).await?;
     let page = state
         .storage
@@ -132,6 +155,10 @@ pub async fn pull(
             state.clock.read(auth.town_id),
         )
         .map_err(refused)?;
+    let page = PullPage {
+        epoch: state.epoch.id.clone(),
+        ..page
+    };
     Ok(private_json(StatusCode::OK, page))
 }
 

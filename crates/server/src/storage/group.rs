@@ -33,6 +33,10 @@ pub struct PushArgs<'a> {
     pub device_id: &'a str,
     pub ops: &'a [NewOp],
     pub now_ms: i64,
+    /// A relayed push ([`diagnostic::sync::Push::relay`]): operations of other devices of the
+    /// town are stored, their unknown devices get a placeholder row, and `ops.relayed_by` names
+    /// the pusher. The batch passed [`diagnostic::sync::server::check_relay`].
+    pub relay: bool,
 }
 
 /// A backend that can apply several pushes in one transaction (`queries.rs`).
@@ -58,6 +62,7 @@ struct Queued {
     device_id: String,
     ops: Vec<NewOp>,
     now_ms: i64,
+    relay: bool,
     reply: oneshot::Sender<Result<PushOutcome, StorageError>>,
 }
 
@@ -94,6 +99,7 @@ impl GroupCommit {
             device_id: push.device_id.to_string(),
             ops: push.ops.to_vec(),
             now_ms: push.now_ms,
+            relay: push.relay,
             reply,
         };
         self.queue
@@ -123,6 +129,7 @@ async fn write<B: PushBatch>(
                 device_id: &queued.device_id,
                 ops: &queued.ops,
                 now_ms: queued.now_ms,
+                relay: queued.relay,
             })
             .collect();
         let outcomes = backend.push_batch(&pushes).await;

@@ -130,12 +130,15 @@ pub trait Storage: Send + Sync {
     ) -> impl Future<Output = Result<RedeemOutcome, StorageError>> + Send;
 
     /// Appends a batch to the town's log in one transaction, idempotently (see [`PushOutcome`]).
+    /// `relay`: the batch may carry other devices' operations (see
+    /// [`group::PushArgs::relay`]).
     fn push(
         &self,
         town_id: i64,
         device_id: &str,
         ops: &[NewOp],
         now_ms: i64,
+        relay: bool,
     ) -> impl Future<Output = Result<PushOutcome, StorageError>> + Send;
 
     /// Up to `limit` operations of the town with a sequence number above `after`, in order.
@@ -145,6 +148,16 @@ pub trait Storage: Send + Sync {
         after: i64,
         limit: i64,
     ) -> impl Future<Output = Result<PulledOps, StorageError>> + Send;
+
+    /// The database's epoch and last restore, from `server_meta`.
+    fn epoch(&self) -> impl Future<Output = Result<Epoch, StorageError>> + Send;
+
+    /// Starts epoch `id`, restored at `restored_ms`: what a restore ends with.
+    fn set_epoch(
+        &self,
+        id: &str,
+        restored_ms: i64,
+    ) -> impl Future<Output = Result<(), StorageError>> + Send;
 
     /// The greatest clock stored in the town's log, which a restarted server's town clock
     /// resumes from ([`diagnostic::sync::server::TownClock::resumed`]).
@@ -647,6 +660,16 @@ pub enum PushOutcome {
     Revoked,
 }
 
+/// Which copy of the database this is (docs/operations.md, « Backups and restore »).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Epoch {
+    /// 32 lowercase hexadecimal digits, new at each restore; what pulls and pushes report.
+    pub id: String,
+    /// When the database was last restored (Unix ms); `None` when it never was, and then the
+    /// server relays nothing.
+    pub restored_ms: Option<u64>,
+}
+
 /// A page of the log, and the town's last sequence number when it was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PulledOps {
@@ -969,8 +992,17 @@ impl Storage for Database {
         device_id: &str,
         ops: &[NewOp],
         now_ms: i64,
+        relay: bool,
     ) -> Result<PushOutcome, StorageError> {
-        delegate!(self, push(town_id, device_id, ops, now_ms))
+        delegate!(self, push(town_id, device_id, ops, now_ms, relay))
+    }
+
+    async fn epoch(&self) -> Result<Epoch, StorageError> {
+        delegate!(self, epoch())
+    }
+
+    async fn set_epoch(&self, id: &str, restored_ms: i64) -> Result<(), StorageError> {
+        delegate!(self, set_epoch(id, restored_ms))
     }
 
     async fn pull(&self, town_id: i64, after: i64, limit: i64) -> Result<PulledOps, StorageError> {

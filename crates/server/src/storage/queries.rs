@@ -15,14 +15,17 @@ use diagnostic::association::{
 use diagnostic::network::{
     AtlasDraft, AtlasExample, AtlasStatus, AtlasTown, CostBand, DurationBand, PartnerType,
 };
-use diagnostic::sync::server::{numbered, sort_batch, Stored};
+use diagnostic::sync::server::{
+    numbered, placeholder_token_hash, relayed_devices, sort_batch, DeviceHome, PushError, Stored,
+    PLACEHOLDER_NAME,
+};
 use diagnostic::sync::{Commune, CommuneMatch, Device, Epci, Hlc, Operation, Role, Town};
 use sqlx::{QueryBuilder, Row};
 
 use crate::storage::group::{shared_failure, PushArgs, PushBatch};
 use crate::storage::{
     Actor, AuthDevice, AuthOperator, CommuneQuery, CommuneRow, CreateInviteOutcome,
-    CreateTownOutcome, DecideOutcome, EnrolOutcome, ModerateOutcome, NetworkTown, NewDevice,
+    CreateTownOutcome, DecideOutcome, EnrolOutcome, Epoch, ModerateOutcome, NetworkTown, NewDevice,
     NewEnrolmentLink, NewInvite, NewOp, PulledOps, PushOutcome, RedeemOutcome, Remover,
     RetentionReport, RevokeOutcome, StatusOutcome, Storage, StorageError, StoredLedger,
     SubmitOutcome, TownQuery,
@@ -549,6 +552,7 @@ async fn push_one(tx: &mut Tx, push: &PushArgs<'_>) -> Result<PushOutcome, Stora
         device_id,
         ops,
         now_ms,
+        relay,
     } = *push;
     // Town first, then the device: the order of every transaction that takes both (removing
     // a device does the same), so that on PostgreSQL a push racing a removal waits instead
@@ -588,6 +592,11 @@ async fn push_one(tx: &mut Tx, push: &PushArgs<'_>) -> Result<PushOutcome, Stora
             stored.insert(get::<String>(row, "id")?, stored_op(row, town_id)?);
         }
     }
+    if relay {
+        if let Err(refusal) = place_relayed_devices(tx, town_id, device_id, ops, now_ms).await? {
+            return Ok(PushOutcome::Refused(refusal));
+        }
+    }
     let sorted = match sort_batch(ops, |id| stored.remove(id)) {
         Ok(sorted) => sorted,
         Err(refusal) => return Ok(PushOutcome::Refused(refusal)),
@@ -617,7 +626,7 @@ async fn push_one(tx: &mut Tx, push: &PushArgs<'_>) -> Result<PushOutcome, Stora
 
     let mut insert = QueryBuilder::<Db>::new(
         "INSERT INTO ops (id, town_id, seq, device_id, campaign, question, option_id, \
-             comment, wall_ms, counter, base, sent_wall_ms, received_ms) ",
+             comment, wall_ms, counter, base, sent_wall_ms, received_ms, relayed_by) ",
     );
     insert.push_values(numbered(before, &fresh), |mut row, (seq, new)| {
         let op = &new.op;
@@ -633,7 +642,8 @@ async fn push_one(tx: &mut Tx, push: &PushArgs<'_>) -> Result<PushOutcome, Stora
             .push_bind(i64::from(op.clock.counter))
             .push_bind(join_base(&op.base))
             .push_bind(i64::try_from(new.sent_wall_ms).unwrap_or(i64::MAX))
-            .push_bind(now_ms);
+            .push_bind(now_ms)
+            .push_bind((op.device != device_id).then(|| device_id.to_string()));
     });
     insert.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
     let inserted: Vec<String> = insert
@@ -671,6 +681,85 @@ async fn push_one(tx: &mut Tx, push: &PushArgs<'_>) -> Result<PushOutcome, Stora
         last_seq: Some(last),
         retried,
     })
+}
+
+/// The storage part of the relay rules: looks up the devices of the batch other than the
+/// pusher's, refuses another town's ([`relayed_devices`]) and writes a placeholder row, removed
+/// at once, for each unknown one (enrolled after the backup), so that `ops.device_id` names a
+/// device. Another relayer may write the same placeholder concurrently (PostgreSQL): `ON
+/// CONFLICT DO NOTHING` waits for it, and the devices are then checked again.
+async fn place_relayed_devices(
+    tx: &mut Tx,
+    town_id: i64,
+    pusher: &str,
+    ops: &[NewOp],
+    now_ms: i64,
+) -> Result<Result<(), PushError>, StorageError> {
+    for attempt in 0..2 {
+        let devices: Vec<&str> = ops
+            .iter()
+            .map(|new| new.op.device.as_str())
+            .filter(|device| *device != pusher)
+            .collect();
+        let mut homes = HashMap::new();
+        if !devices.is_empty() {
+            let mut select = QueryBuilder::<Db>::new("SELECT id, town_id FROM devices WHERE id IN (");
+            let mut ids = select.separated(", ");
+            for device in &devices {
+                ids.push_bind(device.to_string());
+            }
+            select.push(")");
+            for row in select
+                .build()
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(failed("looking up relayed devices"))?
+            {
+                homes.insert(get::<String>(&row, "id")?, get::<i64>(&row, "town_id")?);
+            }
+        }
+        let unknown = match relayed_devices(ops, pusher, |device| match homes.get(device) {
+            Some(town) if *town == town_id => DeviceHome::SameTown,
+            Some(_) => DeviceHome::OtherTown,
+            None => DeviceHome::Unknown,
+        }) {
+            Ok(unknown) => unknown,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let mut written = 0;
+        for device in &unknown {
+            written += sqlx::query(
+                "INSERT INTO devices (id, town_id, token_hash, name, role, created_ms, \
+                 revoked_ms, admin) VALUES ($1, $2, $3, $4, $5, $6, $6, $7) \
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(device)
+            .bind(town_id)
+            .bind(placeholder_token_hash(device))
+            .bind(PLACEHOLDER_NAME)
+            .bind(Role::Autre.as_str())
+            .bind(now_ms)
+            .bind(false)
+            .execute(&mut **tx)
+            .await
+            .map_err(failed("writing a relayed device's placeholder"))?
+            .rows_affected();
+        }
+        if written == unknown.len() as u64 {
+            if !unknown.is_empty() {
+                tracing::info!(
+                    town = town_id,
+                    relayed_by = pusher,
+                    devices = ?unknown,
+                    "relayed operations of devices unknown since the restore: placeholders written"
+                );
+            }
+            return Ok(Ok(()));
+        }
+        // Written meanwhile by another transaction: look again (it may be another town's).
+        tracing::debug!(attempt, "a relayed device appeared concurrently");
+    }
+    Err(corrupt("relayed devices keep appearing concurrently"))
 }
 
 impl PushBatch for Backend {
@@ -1288,12 +1377,14 @@ impl Storage for Backend {
         device_id: &str,
         ops: &[NewOp],
         now_ms: i64,
+        relay: bool,
     ) -> Result<PushOutcome, StorageError> {
         let push = PushArgs {
             town_id,
             device_id,
             ops,
             now_ms,
+            relay,
         };
         match self.group_commit() {
             Some(writer) => writer.push(push).await,
@@ -1303,6 +1394,47 @@ impl Storage for Backend {
                 .pop()
                 .unwrap_or(Err(StorageError::WriterStopped)),
         }
+    }
+
+    async fn epoch(&self) -> Result<Epoch, StorageError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT key, value FROM server_meta WHERE key IN ('epoch', 'restored_ms')",
+        )
+        .fetch_all(self.reader())
+        .await
+        .map_err(failed("reading the database's epoch"))?;
+        let mut epoch = Epoch::default();
+        for (key, value) in rows {
+            if key == "epoch" {
+                epoch.id = value;
+            } else {
+                epoch.restored_ms = Some(
+                    value
+                        .parse()
+                        .map_err(|_| corrupt(format!("restored_ms `{value}`")))?,
+                );
+            }
+        }
+        if epoch.id.is_empty() {
+            return Err(corrupt("server_meta has no epoch"));
+        }
+        Ok(epoch)
+    }
+
+    async fn set_epoch(&self, id: &str, restored_ms: i64) -> Result<(), StorageError> {
+        let mut tx = begin(self.writer()).await?;
+        for (key, value) in [("epoch", id.to_string()), ("restored_ms", restored_ms.to_string())] {
+            sqlx::query(
+                "INSERT INTO server_meta (key, value) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(&mut *tx)
+            .await
+            .map_err(failed("writing the database's epoch"))?;
+        }
+        commit(tx).await
     }
 
     async fn latest_clock(&self, town_id: i64) -> Result<Option<Hlc>, StorageError> {

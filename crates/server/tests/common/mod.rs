@@ -411,6 +411,7 @@ pub const SECURITY_HEADERS: &[(&str, &str)] = &[
     ("cross-origin-opener-policy", "same-origin"),
 ];
 
+pub mod binary;
 pub mod sync;
 
 /// Runs each listed `async fn(Backend)` as one test per backend (`Backend` must be in scope
