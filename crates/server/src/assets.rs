@@ -6,7 +6,7 @@
 //! request path can reach a file outside `dist/`, whatever `..` or encoding it carries.
 
 use std::collections::HashMap;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
@@ -25,11 +25,6 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Everything else (index.html, sw.js, the manifest, icons) must be revalidated, so that a new
 /// deployment reaches phones at their next visit; the ETag makes revalidation cheap.
 const NO_CACHE: &str = "no-cache";
-
-/// Brotli's best quality (11) runs at about 1 MB/s in a release build (measured on a 536 kB
-/// wasm-bindgen output: 0.55 s, against 0.045 s at quality 9 for a 10% larger result). Above this
-/// size the server drops to quality 9 so that start-up stays within a few seconds.
-const BROTLI_BEST_QUALITY_MAX_BYTES: usize = 4 * 1024 * 1024;
 
 /// Directory depth beyond which loading stops descending (guards against symlink loops).
 const MAX_DEPTH: usize = 16;
@@ -381,40 +376,16 @@ fn compressed_variants(identity: &[u8]) -> io::Result<Vec<Variant>> {
     // Not under the lock: files compress in parallel; a text two threads compress at once is
     // only compressed twice.
     let mut compressed = Vec::new();
-    let br = brotli_compress(identity)?;
+    let br = precompress::brotli(identity)?;
     if br.len() < identity.len() {
         compressed.push(Variant::new(Encoding::Brotli, br));
     }
-    let gz = gzip_compress(identity)?;
+    let gz = precompress::gzip(identity)?;
     if gz.len() < identity.len() {
         compressed.push(Variant::new(Encoding::Gzip, gz));
     }
     cache().insert(key, compressed.clone());
     Ok(compressed)
-}
-
-fn brotli_compress(input: &[u8]) -> io::Result<Vec<u8>> {
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: if input.len() <= BROTLI_BEST_QUALITY_MAX_BYTES {
-            11
-        } else {
-            9
-        },
-        size_hint: input.len(),
-        ..Default::default()
-    };
-    let mut output = Vec::with_capacity(input.len() / 3);
-    brotli::BrotliCompress(&mut &input[..], &mut output, &params)?;
-    Ok(output)
-}
-
-fn gzip_compress(input: &[u8]) -> io::Result<Vec<u8>> {
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(input.len() / 3),
-        flate2::Compression::best(),
-    );
-    encoder.write_all(input)?;
-    encoder.finish()
 }
 
 /// `Content-Type` of a file name and whether that type is worth compressing.
