@@ -46,8 +46,7 @@ use tokio::sync::Semaphore;
 
 mod common;
 use common::{
-    arg, communes_of_size, drop_schema, fresh_id, load_average, percentile, pick_option,
-    postgres_schema, postgres_url, Rng,
+    arg, communes_of_size, fresh_id, in_postgres_schema, load_average, percentile, pick_option, Rng,
 };
 
 const CAMPAIGN: &str = "2026";
@@ -210,10 +209,20 @@ impl Ctx {
         }
     }
 
+    /// [`Self::exchange`], its body read as `T`.
+    async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        request: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<(f64, T), String> {
+        let (ms, text) = self.exchange(request).await?;
+        let value = serde_json::from_str(&text).map_err(|err| format!("{err}: {text}"))?;
+        Ok((ms, value))
+    }
+
     async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Result<Value, String> {
         let url = format!("{}{path}", self.base);
-        let (_, text) = self
-            .exchange(|client| {
+        let (_, value) = self
+            .json(|client| {
                 let request = client.post(&url).json(body);
                 match token {
                     Some(token) => request.bearer_auth(token),
@@ -221,7 +230,7 @@ impl Ctx {
                 }
             })
             .await?;
-        serde_json::from_str(&text).map_err(|err| format!("POST {path}: {err}"))
+        Ok(value)
     }
 }
 
@@ -282,14 +291,11 @@ impl Phone {
             let url = format!("{}/api/sync/push", ctx.base);
             let body = json!({ "ops": batch });
             let sent = ctx
-                .exchange(|client| client.post(&url).bearer_auth(&self.token).json(&body))
-                .await
-                .and_then(|(ms, text)| {
-                    let ack: PushAck = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-                    Ok((ms, ack))
-                });
+                .json(|client| client.post(&url).bearer_auth(&self.token).json(&body))
+                .await;
             match sent {
                 Ok((ms, ack)) => {
+                    let ack: PushAck = ack;
                     stats.push_ms.push(ms);
                     stats.ops_pushed += ack.acknowledged.len() as u64;
                     self.replica.acknowledge(&ack, server::clock::now_ms());
@@ -309,14 +315,11 @@ impl Phone {
         loop {
             let url = format!("{}/api/sync/pull?after={}", ctx.base, self.cursor);
             let pulled = ctx
-                .exchange(|client| client.get(&url).bearer_auth(&self.token))
-                .await
-                .and_then(|(ms, text)| {
-                    let page: PullPage = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-                    Ok((ms, page))
-                });
+                .json(|client| client.get(&url).bearer_auth(&self.token))
+                .await;
             match pulled {
                 Ok((ms, page)) => {
+                    let page: PullPage = page;
                     stats.pull_ms.push(ms);
                     stats.ops_pulled += page.ops.len() as u64;
                     let now = server::clock::now_ms();
@@ -539,10 +542,9 @@ async fn server_log(ctx: &Ctx, token: &str) -> Result<BTreeMap<String, Operation
     let mut after = 0;
     loop {
         let url = format!("{}/api/sync/pull?after={after}&limit=1000", ctx.base);
-        let (_, text) = ctx
-            .exchange(|client| client.get(&url).bearer_auth(token))
+        let (_, page): (_, PullPage) = ctx
+            .json(|client| client.get(&url).bearer_auth(token))
             .await?;
-        let page: PullPage = serde_json::from_str(&text).map_err(|e| e.to_string())?;
         for op in page.ops {
             if let Some(twice) = log.insert(op.id.clone(), op) {
                 return Err(format!("operation {} twice in the log", twice.id));
@@ -558,7 +560,7 @@ async fn server_log(ctx: &Ctx, token: &str) -> Result<BTreeMap<String, Operation
 /// Where the backend keeps its data, to measure it.
 enum Store {
     Sqlite(PathBuf),
-    Postgres { base: String, schema: String },
+    Postgres { url: String, schema: String },
 }
 
 impl Store {
@@ -572,9 +574,9 @@ impl Store {
                 };
                 (size("") + size("-wal") + size("-shm")) as f64 / 1e6
             }
-            Store::Postgres { base, schema } => {
+            Store::Postgres { url, schema } => {
                 use sqlx::Connection as _;
-                let mut db = sqlx::PgConnection::connect(base).await.unwrap();
+                let mut db = sqlx::PgConnection::connect(url).await.unwrap();
                 let bytes: i64 = sqlx::query_scalar(
                     "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT FROM pg_class c \
                      JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -957,43 +959,32 @@ async fn main() {
             sqlite.push(figures);
         }
         if backend == "postgres" || backend == "both" {
-            let base = postgres_url();
             let tmp = tempfile::tempdir_in(&base_dir).unwrap();
-            let (schema, url) = postgres_schema(&base).await;
-            let label = format!("PostgreSQL (schema {schema}, dropped at the end)");
-            let store = Store::Postgres {
-                base: base.clone(),
-                schema: schema.clone(),
-            };
-            // The schema goes even when the run fails half-way.
-            let run = tokio::spawn({
-                let (server, dir, communes_dir, communes) = (
-                    server.clone(),
-                    tmp.path().to_path_buf(),
-                    communes_dir.clone(),
-                    communes.clone(),
-                );
-                async move {
-                    let setup = Setup {
-                        server: &server,
-                        dir: &dir,
-                        communes_dir: &communes_dir,
-                        communes: &communes,
-                        minutes,
-                        in_flight,
-                    };
-                    run_backend(&label, &url, store, &setup).await
-                }
+            let (server, dir, communes_dir, communes) = (
+                server.clone(),
+                tmp.path().to_path_buf(),
+                communes_dir.clone(),
+                communes.clone(),
+            );
+            let figures = in_postgres_schema(|schema, url| async move {
+                let label = format!("PostgreSQL (schema {schema}, dropped at the end)");
+                let setup = Setup {
+                    server: &server,
+                    dir: &dir,
+                    communes_dir: &communes_dir,
+                    communes: &communes,
+                    minutes,
+                    in_flight,
+                };
+                let store = Store::Postgres {
+                    url: url.clone(),
+                    schema,
+                };
+                run_backend(&label, &url, store, &setup).await
             })
             .await;
-            drop_schema(&base, &schema).await;
-            match run {
-                Ok(figures) => {
-                    failed |= !figures.ok;
-                    postgres.push(figures);
-                }
-                Err(err) => std::panic::resume_unwind(err.into_panic()),
-            }
+            failed |= !figures.ok;
+            postgres.push(figures);
         }
     }
     if runs > 1 {

@@ -27,8 +27,8 @@ use server::{Config, Server, ServerHandle};
 
 mod common;
 use common::{
-    arg, communes_of_size, drop_schema, fresh_id, load_average, percentile, pick_option, post,
-    postgres_schema, postgres_url, Rng,
+    arg, communes_of_size, fresh_id, in_postgres_schema, load_average, percentile, pick_option,
+    post, Rng,
 };
 
 const CAMPAIGNS: [&str; 3] = ["2024", "2025", "2026"];
@@ -527,26 +527,16 @@ async fn main() {
         .await;
     }
     if backend == "postgres" || backend == "both" {
-        let base = postgres_url();
         let tmp = tempfile::tempdir_in(&base_dir).unwrap();
-        let (schema, url) = postgres_schema(&base).await;
-        let label = format!("PostgreSQL (schema {schema}, dropped at the end)");
-        // The schema goes even when the run fails half-way.
-        let run = tokio::spawn({
-            let (url, dir, communes_dir, communes) = (
-                url.clone(),
-                tmp.path().to_path_buf(),
-                communes_dir.clone(),
-                communes.clone(),
-            );
-            async move {
-                bench_backend(&label, &url, &dir, &communes_dir, &communes, requests, runs).await
-            }
+        let (dir, communes_dir, communes) = (
+            tmp.path().to_path_buf(),
+            communes_dir.clone(),
+            communes.clone(),
+        );
+        in_postgres_schema(|schema, url| async move {
+            let label = format!("PostgreSQL (schema {schema}, dropped at the end)");
+            bench_backend(&label, &url, &dir, &communes_dir, &communes, requests, runs).await
         })
         .await;
-        drop_schema(&base, &schema).await;
-        if let Err(err) = run {
-            std::panic::resume_unwind(err.into_panic());
-        }
     }
 }

@@ -116,9 +116,24 @@ pub async fn post(client: &reqwest::Client, url: &str, token: Option<&str>, body
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
+/// Runs `bench` in a PostgreSQL schema of its own, in the database of
+/// `AROBASE_TEST_POSTGRES_URL`: `bench` gets the schema's name and the URL that uses it. The schema
+/// is dropped afterwards, even when the run fails half-way (the failure then goes on).
+pub async fn in_postgres_schema<T, F>(bench: impl FnOnce(String, String) -> F) -> T
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let base = postgres_url();
+    let (schema, url) = postgres_schema(&base).await;
+    let run = tokio::spawn(bench(schema.clone(), url)).await;
+    drop_schema(&base, &schema).await;
+    run.unwrap_or_else(|err| std::panic::resume_unwind(err.into_panic()))
+}
+
 /// A schema of its own in the PostgreSQL database of `base`, for one run: its name, and the URL
 /// that uses it. Dropped by [`drop_schema`].
-pub async fn postgres_schema(base: &str) -> (String, String) {
+async fn postgres_schema(base: &str) -> (String, String) {
     use sqlx::Connection as _;
     let schema = format!(
         "arobase_bench_{}",
@@ -139,7 +154,7 @@ pub async fn postgres_schema(base: &str) -> (String, String) {
     )
 }
 
-pub async fn drop_schema(base: &str, schema: &str) {
+async fn drop_schema(base: &str, schema: &str) {
     use sqlx::Connection as _;
     let mut admin = sqlx::PgConnection::connect(base).await.unwrap();
     sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
@@ -150,7 +165,7 @@ pub async fn drop_schema(base: &str, schema: &str) {
 }
 
 /// `AROBASE_TEST_POSTGRES_URL`, or a panic that says how to get it.
-pub fn postgres_url() -> String {
+fn postgres_url() -> String {
     std::env::var("AROBASE_TEST_POSTGRES_URL").unwrap_or_else(|_| {
         panic!("AROBASE_TEST_POSTGRES_URL is not set: run `make postgres` and export it")
     })
