@@ -5,7 +5,10 @@
 //! passed through: `--backend sqlite|postgres|both`, `--towns N` (default every commune of
 //! 2 500–4 999 inhabitants: 2 215), `--minutes M` (the month's real length per run, default 3),
 //! `--runs N` (per backend, then the ranges), `--in-flight N` (requests at once, default 64),
-//! `--server target/release/arobase-server`, `--dir target/bench-campaign`, `--communes DIR`.
+//! `--publication-interval SECONDS` (the server's publication rounds of the network's figures;
+//! default hourly, so only the round at start runs: `6` is one per virtual day of a 3-minute
+//! month), `--server target/release/arobase-server`, `--dir target/bench-campaign`,
+//! `--communes DIR`.
 //! Figures to quote, never asserted; but it exits non-zero when a phone does not end with its
 //! town's whole log (an operation lost or duplicated) or a request failed for good.
 //!
@@ -73,10 +76,19 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
-    fn start(bin: &Path, database_url: &str, dir: &Path, communes: &Path) -> ServerProcess {
+    fn start(setup: &Setup, database_url: &str) -> ServerProcess {
+        let (bin, dir, communes) = (setup.server, setup.dir, setup.communes_dir);
         let log_path = dir.join("server.log");
         let log = std::fs::File::create(&log_path).expect("the server's log file");
-        let mut child = Command::new(bin)
+        let mut command = Command::new(bin);
+        if let Some(seconds) = setup.publication_interval {
+            // The network's publication rounds during the month (hourly by default: only the
+            // round at start would run).
+            command
+                .arg("--publication-interval-secs")
+                .arg(seconds.to_string());
+        }
+        let mut child = command
             .args(["--listen", "127.0.0.1:0", "--town-spaces", "open"])
             .arg("--database-url")
             .arg(database_url)
@@ -633,13 +645,14 @@ struct Setup<'a> {
     communes: &'a [(String, String)],
     minutes: f64,
     in_flight: usize,
+    publication_interval: Option<u64>,
 }
 
 async fn run_backend(name: &str, database_url: &str, store: Store, setup: &Setup<'_>) -> Figures {
     println!();
     println!("== {name} ==  load average {}", load_average());
     let started = Instant::now();
-    let server = ServerProcess::start(setup.server, database_url, setup.dir, setup.communes_dir);
+    let server = ServerProcess::start(setup, database_url);
     let pid = server.child.id();
     let db_start = store.size_mb().await;
     println!(
@@ -912,6 +925,9 @@ async fn main() {
     let runs: usize = arg("--runs", "1").parse().expect("--runs N");
     let minutes: f64 = arg("--minutes", "3").parse().expect("--minutes M");
     let in_flight: usize = arg("--in-flight", "64").parse().expect("--in-flight N");
+    let publication_interval: Option<u64> = Some(arg("--publication-interval", ""))
+        .filter(|seconds| !seconds.is_empty())
+        .map(|seconds| seconds.parse().expect("--publication-interval SECONDS"));
     let server = PathBuf::from(arg("--server", "target/release/arobase-server"));
     let communes_dir = PathBuf::from(arg("--communes", server::communes::DEFAULT_DIR));
     let base_dir = PathBuf::from(arg("--dir", "target/bench-campaign"));
@@ -936,7 +952,13 @@ async fn main() {
         PHONES.len(),
         server.display()
     );
-    println!("times are whole HTTP exchanges on the loopback (request sent → body read)");
+    println!(
+        "times are whole HTTP exchanges on the loopback (request sent → body read); the \
+         network's publication rounds {}",
+        publication_interval.map_or("hourly (only the one at start runs)".to_string(), |s| {
+            format!("every {s} s")
+        })
+    );
 
     let mut failed = false;
     let (mut sqlite, mut postgres) = (Vec::new(), Vec::new());
@@ -952,6 +974,7 @@ async fn main() {
                 communes: &communes,
                 minutes,
                 in_flight,
+                publication_interval,
             };
             let figures =
                 run_backend("SQLite (file, WAL)", &url, Store::Sqlite(path), &setup).await;
@@ -975,6 +998,7 @@ async fn main() {
                     communes: &communes,
                     minutes,
                     in_flight,
+                    publication_interval,
                 };
                 let store = Store::Postgres {
                     url: url.clone(),
