@@ -21,51 +21,21 @@ use std::time::{Duration, Instant};
 
 use diagnostic::association::TownSpaces;
 use diagnostic::network::{record_release, record_validation, ReleaseLevel};
-use diagnostic::sync::{op_id, Operation, Replica};
+use diagnostic::sync::{Operation, Replica};
 use serde_json::{json, Value};
 use server::{Config, Server, ServerHandle};
+
+mod common;
+use common::{
+    arg, communes_of_size, fresh_id, in_postgres_schema, load_average, percentile, pick_option,
+    post, Rng,
+};
 
 const CAMPAIGNS: [&str; 3] = ["2024", "2025", "2026"];
 /// The campaign whose comparison, dashboard and CSV are measured (the one with a previous year).
 const MEASURED: &str = "2026";
 /// Concurrent clients seeding the dataset.
 const SEEDERS: usize = 8;
-
-/// A small deterministic generator (xorshift64*), so every run builds the same dataset.
-struct Rng(u64);
-impl Rng {
-    fn seeded(seed: u64) -> Rng {
-        // Never zero (xorshift's fixed point), and seeds close together diverge at once.
-        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-        rng.next();
-        rng
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-fn arg(name: &str, default: &str) -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| default.to_string())
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
 
 /// `min–max (p50 …, p95 …) ms over n`.
 fn summary(times: &[f64]) -> String {
@@ -79,15 +49,6 @@ fn summary(times: &[f64]) -> String {
         percentile(&sorted, 95.0),
         sorted.len()
     )
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// This process's resident memory now and at its peak (server and bench client together; the
@@ -111,13 +72,6 @@ struct Town {
     departement: String,
     token: String,
     replica: Replica,
-}
-
-fn fresh_id() -> String {
-    op_id(
-        server::clock::now_ms(),
-        server::auth::random_bytes::<10>().expect("the system's generator"),
-    )
 }
 
 /// What a town does in one campaign: 60 % validate and release (a quarter of them named), 15 %
@@ -161,19 +115,12 @@ fn campaign_ops(town: &mut Town, year: usize, progress: Progress, rng: &mut Rng)
     let questions: Vec<_> = q.questions().collect();
     let mut ops = Vec::new();
     let record = |replica: &mut Replica, question: &diagnostic::Question, rng: &mut Rng| {
-        let n = question.answers.len() as u64;
-        // Mostly around the maturity; now and then « Ne sait pas » / « Non concerné » (last).
-        let pick = if rng.below(20) == 0 {
-            n - 1
-        } else {
-            (maturity + rng.below(3)).saturating_sub(1).min(n - 1)
-        };
         replica.record(
             fresh_id(),
             server::clock::now_ms(),
             campaign,
             &question.id,
-            Some(question.answers[pick as usize].id.clone()),
+            Some(pick_option(question, maturity, rng)),
             None,
         )
     };
@@ -206,18 +153,6 @@ fn campaign_ops(town: &mut Town, year: usize, progress: Progress, rng: &mut Rng)
         );
     }
     ops
-}
-
-async fn post(client: &reqwest::Client, url: &str, token: Option<&str>, body: Value) -> Value {
-    let mut request = client.post(url).json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.expect("server answers");
-    let status = response.status();
-    let text = response.text().await.unwrap_or_default();
-    assert!(status.is_success(), "POST {url}: {status} {text}");
-    serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
 /// GET `path` with `token`; the time of the whole exchange (body read) in ms, and the body.
@@ -438,9 +373,7 @@ async fn bench_backend(
     let aggregates = format!("{base}/api/network/aggregates?campaign={MEASURED}");
     let mut rng = Rng::seeded(42);
     let mut order: Vec<usize> = (0..towns.len()).collect();
-    for i in (1..order.len()).rev() {
-        order.swap(i, rng.below(i as u64 + 1) as usize);
-    }
+    rng.shuffle(&mut order);
     let mut times = Vec::new();
     let mut shown = 0usize;
     let mut groups = 0usize;
@@ -556,38 +489,6 @@ async fn bench_backend(
     println!("load average at the end: {}", load_average());
 }
 
-/// A schema of its own in the PostgreSQL database, for one run; dropped by [`drop_schema`].
-async fn postgres_schema(base: &str) -> (String, String) {
-    use sqlx::Connection as _;
-    let schema = format!(
-        "arobase_bench_{}",
-        &server::auth::sha256_hex(&server::auth::new_secret().unwrap())[..12]
-    );
-    let mut admin = sqlx::PgConnection::connect(base)
-        .await
-        .expect("connects to AROBASE_TEST_POSTGRES_URL");
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    admin.close().await.unwrap();
-    let separator = if base.contains('?') { '&' } else { '?' };
-    (
-        schema.clone(),
-        format!("{base}{separator}options[search_path]={schema}"),
-    )
-}
-
-async fn drop_schema(base: &str, schema: &str) {
-    use sqlx::Connection as _;
-    let mut admin = sqlx::PgConnection::connect(base).await.unwrap();
-    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    admin.close().await.unwrap();
-}
-
 #[tokio::main]
 async fn main() {
     let backend = arg("--backend", "both");
@@ -598,17 +499,7 @@ async fn main() {
     std::fs::create_dir_all(&base_dir).unwrap();
 
     // The real communes of 2 500 to 4 999 inhabitants, from the referential the server loads.
-    let communes: Vec<(String, String)> = server::communes::load(&communes_dir)
-        .unwrap_or_else(|err| {
-            panic!(
-                "{}: run `npm ci` (or pass --communes)",
-                server::error_chain(&err)
-            )
-        })
-        .into_iter()
-        .filter(|c| (2_500..5_000).contains(&c.population))
-        .map(|c| (c.code, c.departement))
-        .collect();
+    let communes = communes_of_size(&communes_dir);
     let departements: std::collections::BTreeSet<&str> =
         communes.iter().map(|(_, d)| d.as_str()).collect();
     println!(
@@ -636,28 +527,16 @@ async fn main() {
         .await;
     }
     if backend == "postgres" || backend == "both" {
-        let Ok(base) = std::env::var("AROBASE_TEST_POSTGRES_URL") else {
-            panic!("AROBASE_TEST_POSTGRES_URL is not set: run `make postgres` and export it");
-        };
         let tmp = tempfile::tempdir_in(&base_dir).unwrap();
-        let (schema, url) = postgres_schema(&base).await;
-        let label = format!("PostgreSQL (schema {schema}, dropped at the end)");
-        // The schema goes even when the run fails half-way.
-        let run = tokio::spawn({
-            let (url, dir, communes_dir, communes) = (
-                url.clone(),
-                tmp.path().to_path_buf(),
-                communes_dir.clone(),
-                communes.clone(),
-            );
-            async move {
-                bench_backend(&label, &url, &dir, &communes_dir, &communes, requests, runs).await
-            }
+        let (dir, communes_dir, communes) = (
+            tmp.path().to_path_buf(),
+            communes_dir.clone(),
+            communes.clone(),
+        );
+        in_postgres_schema(|schema, url| async move {
+            let label = format!("PostgreSQL (schema {schema}, dropped at the end)");
+            bench_backend(&label, &url, &dir, &communes_dir, &communes, requests, runs).await
         })
         .await;
-        drop_schema(&base, &schema).await;
-        if let Err(err) = run {
-            std::panic::resume_unwind(err.into_panic());
-        }
     }
 }
