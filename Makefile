@@ -10,7 +10,7 @@ export AROBASE_TEST_POSTGRES_URL ?= postgres://arobase_test:arobase_test@127.0.0
 SERVER := target/release/arobase-server
 
 .PHONY: run setup setup-test build app server test lint test-native test-wasm test-e2e \
-	postgres test-crash fuzz sim fixtures communes bench bench-size bench-tap bench-sync bench-network bench-compare bench-live bench-first-question clean
+	postgres test-crash fuzz sim fixtures communes bench bench-size bench-tap bench-sync bench-network bench-campaign bench-compare bench-live bench-first-question clean
 
 ## run: install what is missing, build everything, serve the app at http://127.0.0.1:8080
 run: build
@@ -85,7 +85,7 @@ communes:
 	@scripts/communes.sh
 
 ## bench: every benchmark (figures to quote, never asserted in tests)
-bench: bench-size bench-tap bench-sync bench-network
+bench: bench-size bench-tap bench-sync bench-network bench-campaign
 	cargo bench -p diagnostic
 
 ## bench-size: brotli size of everything a first visit downloads (budget 150 KB)
@@ -118,6 +118,11 @@ bench-sync:
 ## comparison p50/p95, the operators' dashboard and the CSVs, over HTTP
 bench-network: postgres
 	@scripts/bench-network.sh
+
+## bench-campaign: a national campaign simulated — 2,215 towns × 3 phones answering and syncing over a
+## compressed month, on SQLite and PostgreSQL: throughput, p95 push, server memory, database size
+bench-campaign: postgres
+	@scripts/bench-campaign.sh
 
 clean:
 	rm -rf dist target/release/arobase-server

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Instant;
 
 use axum::body::Bytes;
@@ -135,17 +135,11 @@ impl Asset {
         } else {
             NO_CACHE
         };
-        let mut compressed = Vec::new();
-        if compressible && !identity.is_empty() {
-            let br = brotli_compress(&identity)?;
-            if br.len() < identity.len() {
-                compressed.push(Variant::new(Encoding::Brotli, br));
-            }
-            let gz = gzip_compress(&identity)?;
-            if gz.len() < identity.len() {
-                compressed.push(Variant::new(Encoding::Gzip, gz));
-            }
-        }
+        let compressed = if compressible && !identity.is_empty() {
+            compressed_variants(&identity)?
+        } else {
+            Vec::new()
+        };
         let mut variants = vec![Variant::new(Encoding::Identity, identity)];
         variants.extend(compressed);
         Ok(Asset {
@@ -163,7 +157,8 @@ impl Asset {
 }
 
 /// One representation: bytes as sent, and a strong ETag that differs between representations.
-#[derive(Debug)]
+/// Cloning shares the bytes.
+#[derive(Debug, Clone)]
 pub struct Variant {
     pub encoding: Encoding,
     pub body: Bytes,
@@ -369,6 +364,33 @@ fn prepare(url: &str, path: &Path) -> Result<Asset, AssetsError> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// The compressed variants of `identity` (those smaller than it), by its SHA-256: one process may
+/// start many servers on the same files (the integration tests start hundreds, the benches a few),
+/// and brotli at its best quality is most of a start's time, so each text is compressed once per
+/// process. A server keeps its files for its whole life, so the map never needs to shrink.
+fn compressed_variants(identity: &[u8]) -> io::Result<Vec<Variant>> {
+    static COMPRESSED: LazyLock<Mutex<HashMap<[u8; 32], Vec<Variant>>>> =
+        LazyLock::new(Mutex::default);
+    let key: [u8; 32] = Sha256::digest(identity).into();
+    let cache = || COMPRESSED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(found) = cache().get(&key) {
+        return Ok(found.clone());
+    }
+    // Not under the lock: files compress in parallel; a text two threads compress at once is
+    // only compressed twice.
+    let mut compressed = Vec::new();
+    let br = brotli_compress(identity)?;
+    if br.len() < identity.len() {
+        compressed.push(Variant::new(Encoding::Brotli, br));
+    }
+    let gz = gzip_compress(identity)?;
+    if gz.len() < identity.len() {
+        compressed.push(Variant::new(Encoding::Gzip, gz));
+    }
+    cache().insert(key, compressed.clone());
+    Ok(compressed)
 }
 
 fn brotli_compress(input: &[u8]) -> io::Result<Vec<u8>> {
