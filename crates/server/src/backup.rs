@@ -234,7 +234,8 @@ pub async fn backup(database_url: &str, to: &Path) -> Result<BackupReport, Backu
         }
         _ => {}
     }
-    // The server's own settings (WAL, busy timeout) but never creating the file.
+    // A plain connection: no journal mode set (the database stays in WAL), the file never
+    // created, and a wait for the server's writer rather than a failure.
     let mut conn: SqliteConnection = SqliteConnectOptions::new()
         .filename(&db)
         .busy_timeout(BUSY_TIMEOUT)

@@ -19,9 +19,15 @@ async fn health_reports_ok_version_and_database() {
     assert_eq!(response.headers()["content-type"], "application/json");
     assert_eq!(response.headers()["cache-control"], "no-store");
     let json: serde_json::Value = response.json().await.unwrap();
+    let epoch = json["epoch"].as_str().unwrap_or_default();
+    assert!(
+        epoch.len() == 32 && epoch.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')),
+        "the epoch is 128 bits in lowercase hex: {json}"
+    );
     assert_eq!(
         json,
-        json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "database": "sqlite"})
+        json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "database": "sqlite",
+               "epoch": epoch})
     );
 }
 

@@ -558,7 +558,8 @@ async fn push_is_idempotent_and_pull_pages(backend: Backend) {
         .await;
     assert_eq!(
         empty,
-        json!({"ops": [], "next": 8, "more": false, "clock": empty["clock"]})
+        json!({"ops": [], "next": 8, "more": false, "clock": empty["clock"],
+               "epoch": empty["epoch"]})
     );
 
     let all = server.pull_all(&mayor, 2).await;
