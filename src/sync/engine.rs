@@ -83,6 +83,15 @@ pub struct SyncEngine {
     pub clock_offset_ms: RwSignal<Option<f64>>,
 }
 
+/// What a server's reported epoch said ([`SyncEngine::note_epoch`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Epoch {
+    /// The epoch this phone knew (or its first).
+    Same,
+    /// Another one: the server was restored.
+    Restored,
+}
+
 /// Beyond this, the sync panel says the phone's clock seems off: the server accepts clocks up to
 /// `MAX_CLOCK_AHEAD_MS` (5 minutes) ahead, and a late clock makes this phone's answers lose
 /// against earlier ones of other phones until it syncs.
@@ -322,22 +331,30 @@ impl SyncEngine {
                 if !stored {
                     return Err(ApiError::Unexpected(local_storage_problem()));
                 }
+                // A restore seen here: the re-send below runs before any pull.
                 self.note_epoch(&ack.epoch)?;
                 if !full {
                     break;
                 }
             }
         }
-        self.pull_all(token).await?;
+        // Re-sent before anything is pulled from the restored server: the log then holds only
+        // what this phone knew before the restore (the server would refuse from a relay what
+        // other devices made after it), and a re-send cut short goes on at the next sync.
         self.resend_all(token).await?;
+        if self.pull_all(token).await? == Epoch::Restored {
+            self.resend_all(token).await?;
+            self.pull_all(token).await?;
+        }
         if let Ok(devices) = api::devices(token).await {
             self.store.update_sync(|s| s.devices = devices.devices);
         }
         Ok(())
     }
 
-    /// Pulls the town's operations past the cursor, page by page.
-    async fn pull_all(&self, token: &str) -> Result<(), ApiError> {
+    /// Pulls the town's operations past the cursor, page by page. Stops at once, storing nothing
+    /// of the page, when it says the server was restored (the re-send comes first).
+    async fn pull_all(&self, token: &str) -> Result<Epoch, ApiError> {
         loop {
             let (cursor, epoch) = self.store.settings.with_untracked(|s| {
                 s.sync
@@ -345,9 +362,9 @@ impl SyncEngine {
                     .map_or((0, None), |s| (s.cursor, s.epoch.clone()))
             });
             let page = api::pull(token, cursor, epoch.as_deref()).await?;
-            // Before the page's operations: a new epoch restarts the cursor, and this page is
-            // already the first of the new log.
-            self.note_epoch(&page.epoch)?;
+            if self.note_epoch(&page.epoch)? == Epoch::Restored {
+                return Ok(Epoch::Restored);
+            }
             let mut by_campaign: BTreeMap<String, Vec<Operation>> = BTreeMap::new();
             for op in page.ops {
                 by_campaign.entry(op.campaign.clone()).or_default().push(op);
@@ -374,7 +391,7 @@ impl SyncEngine {
             }
             self.store.update_sync(|s| s.cursor = page.next);
             if !page.more {
-                return Ok(());
+                return Ok(Epoch::Same);
             }
         }
     }
@@ -383,15 +400,16 @@ impl SyncEngine {
     /// it was restored from a backup, and may have lost what it acknowledged since: every
     /// campaign starts re-sending all it holds, then the pull cursor starts again from 0. In that
     /// order, each stored before the next: a crash in between re-sends, never skips.
-    fn note_epoch(&self, reported: &str) -> Result<(), ApiError> {
+    fn note_epoch(&self, reported: &str) -> Result<Epoch, ApiError> {
         let known = self
             .store
             .settings
             .with_untracked(|s| s.sync.as_ref().and_then(|s| s.epoch.clone()));
         if reported.is_empty() || known.as_deref() == Some(reported) {
-            return Ok(());
+            return Ok(Epoch::Same);
         }
-        if server_restored(known.as_deref(), reported) {
+        let restored = server_restored(known.as_deref(), reported);
+        if restored {
             for campaign in self.store.campaign_ids() {
                 if !self
                     .store
@@ -404,7 +422,11 @@ impl SyncEngine {
         }
         let reported = reported.to_string();
         self.store.update_sync(|s| s.epoch = Some(reported));
-        Ok(())
+        Ok(if restored {
+            Epoch::Restored
+        } else {
+            Epoch::Same
+        })
     }
 
     /// [`Self::resend_all`]'s batch that the server refused, sent again operation by operation;
