@@ -258,7 +258,51 @@ async fn relay_rules(backend: Backend) {
     server.handle.shutdown().await.unwrap();
 }
 
-on_both_backends!(relay_rules);
+/// Phones relaying the same operations of a device the server does not know, all at once (on
+/// PostgreSQL in parallel transactions): one placeholder, each operation stored once.
+async fn concurrent_relays(backend: Backend) {
+    let server = TestServer::start_backend(backend).await;
+    let mayor = server.create_town("35024", "Laurence").await;
+    let mut relayers = vec![mayor.clone()];
+    for name in ["Sami", "Inès", "Paul"] {
+        relayers.push(server.add_phone(&mayor, name).await);
+    }
+    let unknown_id = server::auth::new_device_id().unwrap();
+    let mut unknown = Phone {
+        token: String::new(),
+        device: unknown_id.clone(),
+        clock: Hlc::zero(unknown_id.clone()),
+    };
+    let orphans: Vec<Operation> = (0..20).map(|k| unknown.answer(k, Some(0), &[])).collect();
+    let server = restart(server, backend, |url| {
+        new_epoch(url);
+    })
+    .await;
+    let server = std::sync::Arc::new(server);
+    let relays: Vec<_> = relayers
+        .into_iter()
+        .map(|phone| {
+            let (server, orphans) = (server.clone(), orphans.clone());
+            tokio::spawn(async move { relay(&server, &phone, &orphans).await })
+        })
+        .collect();
+    for relayed in relays {
+        let (status, ack) = relayed.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{ack}");
+    }
+    let log = server.pull_all(&mayor, 1000).await;
+    assert_eq!(log, orphans, "each operation once, as its device made it");
+    let (_, devices) = server.get_json("/api/devices", Some(&mayor.token)).await;
+    let placeholders = devices["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|device| device["id"] == unknown_id.as_str())
+        .count();
+    assert_eq!(placeholders, 1, "{devices}");
+}
+
+on_both_backends!(relay_rules, concurrent_relays);
 
 /// What `restore` refuses, and what `backup` refuses, with a clear message and nothing changed.
 #[tokio::test]
