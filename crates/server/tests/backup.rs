@@ -84,6 +84,19 @@ async fn relayed_by(server: &TestServer, id: &str) -> Option<String> {
     }
 }
 
+/// The devices of `phone`'s town whose id is `id` (as `GET /api/devices` lists them).
+async fn devices_named(server: &TestServer, phone: &Phone, id: &str) -> Vec<Value> {
+    let (status, devices) = server.get_json("/api/devices", Some(&phone.token)).await;
+    assert_eq!(status, StatusCode::OK, "{devices}");
+    devices["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|device| device["id"] == id)
+        .cloned()
+        .collect()
+}
+
 /// Stops `server` and starts another on its database (its temporary directory is kept).
 async fn restart(server: TestServer, backend: Backend, between: impl FnOnce(&str)) -> TestServer {
     let TestServer {
@@ -226,13 +239,9 @@ async fn relay_rules(backend: Backend) {
         "pushed by its own phone"
     );
 
-    let (_, devices) = server.get_json("/api/devices", Some(&mayor.token)).await;
-    let placeholder = devices["devices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|device| device["id"] == unknown_id.as_str())
-        .unwrap_or_else(|| panic!("no placeholder: {devices}"));
+    let placeholders = devices_named(&server, &mayor, &unknown_id).await;
+    assert_eq!(placeholders.len(), 1, "{placeholders:?}");
+    let placeholder = &placeholders[0];
     assert_eq!(placeholder["name"], PLACEHOLDER_NAME);
     assert_eq!(placeholder["role"], "autre");
     assert!(
@@ -292,14 +301,8 @@ async fn concurrent_relays(backend: Backend) {
     }
     let log = server.pull_all(&mayor, 1000).await;
     assert_eq!(log, orphans, "each operation once, as its device made it");
-    let (_, devices) = server.get_json("/api/devices", Some(&mayor.token)).await;
-    let placeholders = devices["devices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|device| device["id"] == unknown_id.as_str())
-        .count();
-    assert_eq!(placeholders, 1, "{devices}");
+    let placeholders = devices_named(&server, &mayor, &unknown_id).await;
+    assert_eq!(placeholders.len(), 1, "{placeholders:?}");
 }
 
 on_both_backends!(relay_rules, concurrent_relays);
