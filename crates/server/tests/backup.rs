@@ -84,6 +84,19 @@ async fn relayed_by(server: &TestServer, id: &str) -> Option<String> {
     }
 }
 
+/// The devices of `phone`'s town whose id is `id` (as `GET /api/devices` lists them).
+async fn devices_named(server: &TestServer, phone: &Phone, id: &str) -> Vec<Value> {
+    let (status, devices) = server.get_json("/api/devices", Some(&phone.token)).await;
+    assert_eq!(status, StatusCode::OK, "{devices}");
+    devices["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|device| device["id"] == id)
+        .cloned()
+        .collect()
+}
+
 /// Stops `server` and starts another on its database (its temporary directory is kept).
 async fn restart(server: TestServer, backend: Backend, between: impl FnOnce(&str)) -> TestServer {
     let TestServer {
@@ -226,13 +239,9 @@ async fn relay_rules(backend: Backend) {
         "pushed by its own phone"
     );
 
-    let (_, devices) = server.get_json("/api/devices", Some(&mayor.token)).await;
-    let placeholder = devices["devices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|device| device["id"] == unknown_id.as_str())
-        .unwrap_or_else(|| panic!("no placeholder: {devices}"));
+    let placeholders = devices_named(&server, &mayor, &unknown_id).await;
+    assert_eq!(placeholders.len(), 1, "{placeholders:?}");
+    let placeholder = &placeholders[0];
     assert_eq!(placeholder["name"], PLACEHOLDER_NAME);
     assert_eq!(placeholder["role"], "autre");
     assert!(
@@ -258,7 +267,45 @@ async fn relay_rules(backend: Backend) {
     server.handle.shutdown().await.unwrap();
 }
 
-on_both_backends!(relay_rules);
+/// Phones relaying the same operations of a device the server does not know, all at once (on
+/// PostgreSQL in parallel transactions): one placeholder, each operation stored once.
+async fn concurrent_relays(backend: Backend) {
+    let server = TestServer::start_backend(backend).await;
+    let mayor = server.create_town("35024", "Laurence").await;
+    let mut relayers = vec![mayor.clone()];
+    for name in ["Sami", "Inès", "Paul"] {
+        relayers.push(server.add_phone(&mayor, name).await);
+    }
+    let unknown_id = server::auth::new_device_id().unwrap();
+    let mut unknown = Phone {
+        token: String::new(),
+        device: unknown_id.clone(),
+        clock: Hlc::zero(unknown_id.clone()),
+    };
+    let orphans: Vec<Operation> = (0..20).map(|k| unknown.answer(k, Some(0), &[])).collect();
+    let server = restart(server, backend, |url| {
+        new_epoch(url);
+    })
+    .await;
+    let server = std::sync::Arc::new(server);
+    let relays: Vec<_> = relayers
+        .into_iter()
+        .map(|phone| {
+            let (server, orphans) = (server.clone(), orphans.clone());
+            tokio::spawn(async move { relay(&server, &phone, &orphans).await })
+        })
+        .collect();
+    for relayed in relays {
+        let (status, ack) = relayed.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{ack}");
+    }
+    let log = server.pull_all(&mayor, 1000).await;
+    assert_eq!(log, orphans, "each operation once, as its device made it");
+    let placeholders = devices_named(&server, &mayor, &unknown_id).await;
+    assert_eq!(placeholders.len(), 1, "{placeholders:?}");
+}
+
+on_both_backends!(relay_rules, concurrent_relays);
 
 /// What `restore` refuses, and what `backup` refuses, with a clear message and nothing changed.
 #[tokio::test]
