@@ -12,11 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-data=node_modules/@etalab/decoupage-administratif/data
-if [ ! -f "$data/communes.json" ]; then
-  say "npm ci (the commune referential)"
-  npm ci --no-audit --no-fund
-fi
+data=$(commune_data)
 say "cargo build --release -p server --bin arobase-server --example bench_campaign"
 cargo build --release -q -p server --bin arobase-server --example bench_campaign
 target="${CARGO_TARGET_DIR:-target}"

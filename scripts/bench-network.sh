@@ -10,11 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-data=node_modules/@etalab/decoupage-administratif/data
-if [ ! -f "$data/communes.json" ]; then
-  say "npm ci (the commune referential)"
-  npm ci --no-audit --no-fund
-fi
+data=$(commune_data)
 say "cargo build --release -p server --example bench_network"
 cargo build --release -q -p server --example bench_network
 # The SQLite databases live under target/, on the project's disk (not a tmpfs).

@@ -8,11 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-data=node_modules/@etalab/decoupage-administratif/data
-if [ ! -f "$data/communes.json" ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "npm ci"
-  npm ci --no-audit --no-fund
-fi
+data=$(commune_data)
 say "cargo build --release -p server"
 cargo build --release -q -p server
 say "arobase-server import-communes"

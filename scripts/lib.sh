@@ -30,3 +30,14 @@ apt_install() {
 locked_wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
 }
+
+# The official commune list (npm package @etalab/decoupage-administratif): installs the npm
+# packages when it is missing or older than package-lock.json, then prints its directory.
+commune_data() {
+  data=node_modules/@etalab/decoupage-administratif/data
+  if [ ! -f "$data/communes.json" ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "npm ci (the commune referential)" >&2
+    npm ci --no-audit --no-fund >&2
+  fi
+  echo "$data"
+}

@@ -38,6 +38,12 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).to_string()
 }
 
+/// The command failed and its error names `reason`.
+fn refused_saying(output: &Output, reason: &str) {
+    assert!(!output.status.success(), "succeeded: {}", stderr(output));
+    assert!(stderr(output).contains(reason), "{}", stderr(output));
+}
+
 /// `new-epoch`, which must succeed: the epoch it printed.
 fn new_epoch(database_url: &str) -> String {
     let output = run(database_url, &["new-epoch"]);
@@ -322,20 +328,10 @@ async fn restore_and_backup_refusals() {
     assert_eq!(stdout(&output), backup.display().to_string());
     assert!(stderr(&output).contains("bytes"), "{}", stderr(&output));
     let output = run(&url, &["backup", "--to", backup.to_str().unwrap()]);
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("already exists"),
-        "{}",
-        stderr(&output)
-    );
+    refused_saying(&output, "already exists");
 
     let output = run(&url, &["restore", "--from", backup.to_str().unwrap()]);
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("looks in use"),
-        "{}",
-        stderr(&output)
-    );
+    refused_saying(&output, "looks in use");
 
     let not_a_database = dir.join("notes.txt");
     std::fs::write(&not_a_database, "pas une base de données\n".repeat(200)).unwrap();
@@ -343,12 +339,7 @@ async fn restore_and_backup_refusals() {
         &url,
         &["restore", "--from", not_a_database.to_str().unwrap()],
     );
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("is not an Arobase database"),
-        "{}",
-        stderr(&output)
-    );
+    refused_saying(&output, "is not an Arobase database");
     // Another SQLite database is no Arobase database either.
     let other = dir.join("other.sqlite");
     {
@@ -366,23 +357,13 @@ async fn restore_and_backup_refusals() {
         conn.close().await.unwrap();
     }
     let output = run(&url, &["restore", "--from", other.to_str().unwrap()]);
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("is not an Arobase database"),
-        "{}",
-        stderr(&output)
-    );
+    refused_saying(&output, "is not an Arobase database");
 
     let output = run(
         &url,
         &["restore", "--from", dir.join("absent").to_str().unwrap()],
     );
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("no database"),
-        "{}",
-        stderr(&output)
-    );
+    refused_saying(&output, "no database");
 
     // Nothing changed: same epoch, the server still serves its data.
     let epoch = health_epoch(&server).await;
@@ -398,21 +379,12 @@ async fn restore_and_backup_refusals() {
         "postgres://nobody@127.0.0.1:1/none",
         &["backup", "--to", "x"],
     );
-    assert!(!postgres.status.success());
-    assert!(
-        stderr(&postgres).contains("pg_dump"),
-        "{}",
-        stderr(&postgres)
-    );
+    refused_saying(&postgres, "pg_dump");
     let postgres = run(
         "postgres://nobody@127.0.0.1:1/none",
         &["restore", "--from", "x"],
     );
-    assert!(
-        stderr(&postgres).contains("pg_restore"),
-        "{}",
-        stderr(&postgres)
-    );
+    refused_saying(&postgres, "pg_restore");
 }
 
 /// A phone of the load test: the domain crate's replica (what the app keeps), its token, and
