@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use diagnostic::association::{codes, TownStatus};
 use diagnostic::sync::server::RELAY_REFUSED;
-use diagnostic::sync::{server_restored, Operation, MAX_BATCH};
+use diagnostic::sync::{server_restored, Operation, PushAck, MAX_BATCH};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::closure::Closure;
@@ -439,21 +439,32 @@ impl SyncEngine {
     ) -> Result<(), ApiError> {
         for op in batch {
             let id = op.id.clone();
-            let stored = match api::push(token, vec![op], true).await {
-                Ok(ack) => self.store.with_campaign(campaign, |doc| {
-                    doc.replica.resent(&ack, now_ms() as u64);
-                    doc.refresh();
-                }),
-                Err(e) if e.is(RELAY_REFUSED) => self
-                    .store
-                    .with_campaign(campaign, |doc| doc.replica.resend_past(&id)),
+            match api::push(token, vec![op], true).await {
+                Ok(ack) => self.store_resent(campaign, &ack)?,
+                Err(e) if e.is(RELAY_REFUSED) => {
+                    if !self
+                        .store
+                        .with_campaign(campaign, |doc| doc.replica.resend_past(&id))
+                    {
+                        return Err(ApiError::Unexpected(local_storage_problem()));
+                    }
+                }
                 Err(e) => return Err(e),
-            };
-            if !stored {
-                return Err(ApiError::Unexpected(local_storage_problem()));
             }
         }
         Ok(())
+    }
+
+    /// Stores a re-sent batch's acknowledgement ([`diagnostic::sync::Replica::resent`]).
+    fn store_resent(&self, campaign: &str, ack: &PushAck) -> Result<(), ApiError> {
+        if self.store.with_campaign(campaign, |doc| {
+            doc.replica.resent(ack, now_ms() as u64);
+            doc.refresh();
+        }) {
+            Ok(())
+        } else {
+            Err(ApiError::Unexpected(local_storage_problem()))
+        }
     }
 
     /// Sends again, as a relay, every operation each campaign holds while a re-send is under way
@@ -489,12 +500,7 @@ impl SyncEngine {
                     }
                     Err(e) => return Err(e),
                 };
-                if !self.store.with_campaign(&campaign, |doc| {
-                    doc.replica.resent(&ack, now_ms() as u64);
-                    doc.refresh();
-                }) {
-                    return Err(ApiError::Unexpected(local_storage_problem()));
-                }
+                self.store_resent(&campaign, &ack)?;
             }
         }
         Ok(())
